@@ -1,0 +1,123 @@
+"""The classic (Windows, COM) add-in: what xlwings' "Import Functions" hands to Excel.
+
+xlwings.udfs needs pywin32, so its Windows-only modules are stubbed; the wrapper
+generation and the MacroOptions calls that carry the help texts are xlwings' own code.
+"""
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import xlwings
+
+import udfs
+
+FUNCTIONS = {name: func for name, func in vars(udfs).items() if hasattr(func, "__xlfunc__")}
+SIGNATURES = {
+    "NOTE_PAYMENT": "final, initial, participation, buffer, max_return, min_payment, Optional principal",
+    "NOTE_BREAKEVEN": "price, initial, participation, buffer, max_return, min_payment, Optional principal",
+    "NOTE_TABLE": "finals, initial, participation, buffer, max_return, min_payment, Optional principal",
+    "LOOKBACK_VALUE": "closes, initial",
+    "WARRANT_PAYMENT": "final, initial, lookback, upper_strike, lower_strike, Optional notional",
+    "WARRANT_BREAKEVEN": "premium, initial, lookback, upper_strike, lower_strike, Optional notional",
+    "WARRANT_TABLE": "finals, initial, lookback, upper_strike, lower_strike, premium, Optional notional",
+}
+
+
+class FakeWorkbook:
+    """Records what xlwings' import_udfs does to a workbook: the VBA module it imports and the help."""
+
+    Name = "bearish_buffer_note.xlsm"
+
+    def __init__(self):
+        self.vba = None
+        self.help = {}
+        workbook = self
+
+        class Components:
+            def __call__(self, name):
+                return name
+
+            def Remove(self, component):
+                pass
+
+            def Import(self, path):
+                workbook.vba = Path(path).read_text()
+
+        class Application:
+            Version = "16.0"
+
+            def MacroOptions(self, macro, **options):
+                workbook.help[macro] = options
+
+        self.VBProject = types.SimpleNamespace(VBComponents=Components())
+        self.Application = Application()
+
+
+@pytest.fixture
+def classic_import(monkeypatch):
+    """Run xlwings' classic import_udfs on a fresh load of udfs.py with the classic decorators."""
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    sys.modules["pythoncom"].CoInitialize = lambda: None
+    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
+    sys.modules["win32com.client"].Dispatch = lambda *args, **kwargs: None
+    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
+    classic = importlib.import_module("xlwings.udfs")
+    # What xlwings/__init__.py binds on Windows with pywin32:
+    monkeypatch.setattr(xlwings, "func", classic.xlfunc)
+    monkeypatch.setattr(xlwings, "arg", classic.xlarg)
+    monkeypatch.setattr(xlwings, "ret", classic.xlret)
+    monkeypatch.setattr(classic, "__pro__", False)  # no embedded-code lookup in the workbook
+
+    spec = importlib.util.spec_from_file_location("udfs", udfs.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(classic.udf_modules, "udfs",
+                        {"filename": udfs.__file__, "filetime": None, "module": module})
+    workbook = FakeWorkbook()
+    classic.import_udfs("udfs", workbook)
+    return workbook, module
+
+
+def test_every_function_gets_a_vba_wrapper_with_its_arguments(classic_import):
+    workbook, _ = classic_import
+    declared = dict(re.findall(r"^Function (\w+)\((.*)\)$", workbook.vba, flags=re.M))
+    assert declared == SIGNATURES
+    for name, signature in SIGNATURES.items():
+        args = ", ".join(arg.replace("Optional ", "") for arg in signature.split(", "))
+        assert f'{name} = XLPy.CallUDF("udfs", "{name}", Array({args}), ThisWorkbook, ' \
+               f'Application.Caller)' in workbook.vba
+
+
+def test_function_wizard_shows_the_description_and_every_argument_help(classic_import):
+    workbook, module = classic_import
+    assert set(workbook.help) == {f"'{FakeWorkbook.Name}'!{name}" for name in SIGNATURES}
+    for name in SIGNATURES:
+        options = workbook.help[f"'{FakeWorkbook.Name}'!{name}"]
+        func = getattr(module, name)
+        assert options["Description"] == func.__doc__ and len(func.__doc__) <= 255
+        params = list(inspect.signature(func).parameters)
+        assert options["ArgumentDescriptions"] == [udfs.ARG_DOCS[p] for p in params]
+        assert all(len(udfs.ARG_DOCS[p]) <= 255 for p in params)  # Excel's limit: nothing cut off
+
+
+def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_optionals(classic_import):
+    """call_udf passes an omitted Optional as the Python default and cells as 2-D lists (ndim=2).
+    (Its conversion step itself needs the Windows "excel" engine, which cannot load here.)"""
+    _, module = classic_import
+    info = module.NOTE_PAYMENT.__xlfunc__
+    assert all(arg["options"] == {"ndim": 2} for arg in info["args"])
+    assert info["args"][-1]["optional"] == 1000.0
+    assert module.NOTE_PAYMENT([[95.0], [40.0], [None]], [[100.0]], [[3.0]], [[0.1]], [[0.23]],
+                               [[0.1]], 1000.0) == [[1150.0], [1230.0], [None]]
+    with pytest.raises(xlwings.XlwingsError, match="buffer must be at least 0 and below 1, got 1.5"):
+        module.NOTE_PAYMENT([[95.0]], [[100.0]], [[3.0]], [[1.5]], [[0.23]], [[0.1]], 1000.0)
+
+
+def test_both_runtimes_register_the_same_functions():
+    assert set(FUNCTIONS) == set(SIGNATURES)

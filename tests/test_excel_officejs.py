@@ -1,0 +1,35 @@
+"""Office.js runtimes (xlwings Lite / Server, Excel on Mac and the web): the metadata the add-in registers."""
+import inspect
+import json
+
+from xlwings.server import custom_functions_meta
+
+import udfs
+from test_excel_classic import SIGNATURES
+
+
+def test_metadata_registers_every_function_with_its_help():
+    meta = custom_functions_meta(udfs)
+    json.dumps(meta, allow_nan=False)
+    functions = {f["name"]: f for f in meta["functions"]}
+    assert set(functions) == set(SIGNATURES)
+    for name, spec in functions.items():
+        func = getattr(udfs, name)
+        assert spec["id"] == name
+        assert spec["description"] == func.__doc__
+        assert spec["result"] == {"dimensionality": "matrix", "type": "any"}
+        params = inspect.signature(func).parameters
+        assert [p["name"] for p in spec["parameters"]] == list(params)
+        for p in spec["parameters"]:
+            assert p["description"] == udfs.ARG_DOCS[p["name"]]
+            assert p["dimensionality"] == "matrix"
+            has_default = params[p["name"]].default is not inspect.Parameter.empty
+            assert p.get("optional", False) == has_default
+    assert [p["name"] for p in functions["NOTE_PAYMENT"]["parameters"] if p.get("optional")] == ["principal"]
+    assert [p["name"] for p in functions["WARRANT_TABLE"]["parameters"] if p.get("optional")] == ["notional"]
+
+
+def test_errors_do_not_allow_retries():
+    """xlwings Server answers an XlwingsError with 400, which the add-in does not retry."""
+    import xlwings
+    assert issubclass(udfs.ExcelInputError, xlwings.XlwingsError)

@@ -1,0 +1,165 @@
+"""Bearish Put Warrants: Tables 1 and 2 (every column), worked examples, breakeven and lookback value."""
+import subprocess
+import sys
+
+import pytest
+from conftest import SEED_WARRANT, assert_printed
+
+from xlfuncs import supplement
+from xlfuncs.terms import PutWarrant
+
+PREMIUM = 0.02728
+HYPOTHETICAL = [100.0, 0.95, 0.75]  # initial, upper_strike, lower_strike
+
+# final | change from lookback | change from initial | long strike differential |
+# short strike differential | payment upon exercise | payment minus premium | total return
+TABLE_1 = """\
+150.000 | 50.000% | 50.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+125.000 | 25.000% | 25.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+110.000 | 10.000% | 10.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+105.000 | 5.000% | 5.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+102.000 | 2.000% | 2.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+100.000 | 0.000% | 0.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+95.000 | -5.000% | -5.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+92.272 | -7.728% | -7.728% | 2.728% | N/A | $27.28 | $0.00 | 0.00%
+90.000 | -10.000% | -10.000% | 5.000% | N/A | $50.00 | $22.72 | 83.28%
+85.000 | -15.000% | -15.000% | 10.000% | N/A | $100.00 | $72.72 | 266.57%
+80.000 | -20.000% | -20.000% | 15.000% | N/A | $150.00 | $122.72 | 449.85%
+75.000 | -25.000% | -25.000% | 20.000% | 0.000% | $200.00 | $172.72 | 633.14%
+70.000 | -30.000% | -30.000% | 25.000% | 5.000% | $200.00 | $172.72 | 633.14%
+60.000 | -40.000% | -40.000% | 35.000% | 15.000% | $200.00 | $172.72 | 633.14%
+50.000 | -50.000% | -50.000% | 45.000% | 25.000% | $200.00 | $172.72 | 633.14%
+40.000 | -60.000% | -60.000% | 55.000% | 35.000% | $200.00 | $172.72 | 633.14%
+30.000 | -70.000% | -70.000% | 65.000% | 45.000% | $200.00 | $172.72 | 633.14%
+20.000 | -80.000% | -80.000% | 75.000% | 55.000% | $200.00 | $172.72 | 633.14%
+10.000 | -90.000% | -90.000% | 85.000% | 65.000% | $200.00 | $172.72 | 633.14%
+0.000 | -100.000% | -100.000% | 95.000% | 75.000% | $200.00 | $172.72 | 633.14%"""
+# Known quirk: the supplement prints the 92.272 row's long strike differential as "-2.728%";
+# by its own definition, (95.00 - 92.272) / 100.00, it is +2.728% (and pays the $27.28 printed).
+
+TABLE_2 = """\
+150.000 | 47.059% | 50.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+125.000 | 22.549% | 25.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+110.000 | 7.843% | 10.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+105.000 | 2.941% | 5.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+102.000 | 0.000% | 2.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+100.000 | -1.961% | 0.000% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+96.900 | -5.000% | -3.100% | N/A | N/A | $0.00 | -$27.28 | -100.00%
+95.000 | -6.863% | -5.000% | 1.863% | N/A | $18.63 | -$8.65 | -31.72%
+94.117 | -7.728% | -5.883% | 2.728% | N/A | $27.28 | $0.00 | 0.00%
+90.000 | -11.765% | -10.000% | 6.765% | N/A | $67.65 | $40.37 | 147.97%
+85.000 | -16.667% | -15.000% | 11.667% | N/A | $116.67 | $89.39 | 327.66%
+80.000 | -21.569% | -20.000% | 16.569% | N/A | $165.69 | $138.41 | 507.35%
+75.000 | -26.471% | -25.000% | 21.471% | 0.000% | $214.71 | $187.43 | 687.05%
+70.000 | -31.373% | -30.000% | 26.373% | 5.000% | $213.73 | $186.45 | 683.45%
+60.000 | -41.176% | -40.000% | 36.176% | 15.000% | $211.76 | $184.48 | 676.26%
+50.000 | -50.980% | -50.000% | 45.980% | 25.000% | $209.80 | $182.52 | 669.08%
+40.000 | -60.784% | -60.000% | 55.784% | 35.000% | $207.84 | $180.56 | 661.89%
+30.000 | -70.588% | -70.000% | 65.588% | 45.000% | $205.88 | $178.60 | 654.70%
+20.000 | -80.392% | -80.000% | 75.392% | 55.000% | $203.92 | $176.64 | 647.51%
+10.000 | -90.196% | -90.000% | 85.196% | 65.000% | $201.96 | $174.68 | 640.33%
+0.000 | -100.000% | -100.000% | 95.000% | 75.000% | $200.00 | $172.72 | 633.14%"""
+
+TABLES = {"Table 1": (100.0, TABLE_1), "Table 2": (102.0, TABLE_2)}  # lookback, printed rows
+
+
+def printed_rows(table):
+    return [line.split(" | ") for line in table.splitlines()]
+
+
+def table_finals(excel, lookback, rows):
+    """Final values of a table: the printed ones, but the breakeven row at the exact breakeven
+    (printed rounded to 94.117), found by WARRANT_BREAKEVEN."""
+    [[breakeven]] = excel("WARRANT_BREAKEVEN", PREMIUM, HYPOTHETICAL[0], lookback, *HYPOTHETICAL[1:])
+    return [[breakeven] if row[6] == "$0.00" else [float(row[0])] for row in rows]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_cell_of_the_table_from_one_excel_call(excel, table):
+    lookback, text = TABLES[table]
+    rows = printed_rows(text)
+    computed = excel("WARRANT_TABLE", table_finals(excel, lookback, rows), HYPOTHETICAL[0], lookback,
+                     *HYPOTHETICAL[1:], PREMIUM)
+    assert len(computed) == len(rows) == {"Table 1": 20, "Table 2": 21}[table]
+    for got, row in zip(computed, rows):
+        assert len(got) == 8
+        for value, text_cell in zip(got, row):
+            assert_printed(value, text_cell)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_supplement_formatting_reproduces_the_printed_rows(table):
+    lookback, text = TABLES[table]
+    finals = supplement.warrant_table_finals(supplement.WARRANT, lookback, PREMIUM)
+    assert supplement.warrant_rows(supplement.WARRANT, lookback, PREMIUM, finals) == printed_rows(text)
+
+
+def test_table_1_breakeven_row_long_differential_is_positive_by_definition(excel):
+    [[*_, long_differential, short_differential, payment, _, _]] = excel(
+        "WARRANT_TABLE", 92.272, HYPOTHETICAL[0], 100.0, *HYPOTHETICAL[1:], PREMIUM)
+    assert long_differential == pytest.approx(+0.02728)  # printed "-2.728%"
+    assert payment == pytest.approx(1000 * long_differential)
+    assert short_differential == ""
+
+
+# Examples 1-5: initial 100, lookback 100, upper strike 95, lower strike 75.
+EXAMPLES = [
+    ("Example 1: between the strikes", 80.0, "$150.00"),
+    ("Example 2: between the strikes, below the premium", 93.0, "$20.00"),
+    ("Example 3: at or below the lower strike", 70.0, "$200.00"),
+    ("Example 4: above the upper strike, below the lookback", 97.0, "$0.00"),
+    ("Example 5: above the upper strike", 105.0, "$0.00"),
+]
+
+
+@pytest.mark.parametrize("name, final, payment", EXAMPLES)
+def test_example_pays_as_printed(excel, name, final, payment):
+    [[value]] = excel("WARRANT_PAYMENT", final, HYPOTHETICAL[0], 100.0, *HYPOTHETICAL[1:])
+    assert_printed(value, payment)
+
+
+def test_examples_as_one_row_range(excel):
+    finals = [[example[1] for example in EXAMPLES]]
+    assert excel("WARRANT_PAYMENT", finals, HYPOTHETICAL[0], 100.0, *HYPOTHETICAL[1:]) == \
+        [[pytest.approx(150.0), pytest.approx(20.0), pytest.approx(200.0), 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("lookback", [5907.55, 6000.0, 6144.81])
+def test_seed_breakeven_is_92_272_percent_of_the_lookback_value(excel, lookback):
+    [[breakeven]] = excel("WARRANT_BREAKEVEN", PREMIUM, SEED_WARRANT[0], lookback, *SEED_WARRANT[1:])
+    assert breakeven / lookback == pytest.approx(0.92272, abs=5e-12)
+    [[payment]] = excel("WARRANT_PAYMENT", breakeven, SEED_WARRANT[0], lookback, *SEED_WARRANT[1:])
+    assert payment == pytest.approx(27.28)  # the premium, 2.728% of $1,000
+
+
+def test_seed_lower_strike_value_is_4430_6625():
+    assert PutWarrant(*SEED_WARRANT).lower_strike_value == pytest.approx(4430.6625, abs=1e-9)
+
+
+def test_breakeven_refuses_a_premium_no_final_value_pays(excel):
+    # Largest payment with lookback 100: (95 - 75) / 100 = 20% of notional.
+    with pytest.raises(Exception, match="premium must not exceed the largest payment"):
+        excel("WARRANT_BREAKEVEN", 0.2001, HYPOTHETICAL[0], 100.0, *HYPOTHETICAL[1:])
+
+
+def test_notional_scales_the_payment(excel):
+    assert excel("WARRANT_PAYMENT", 80.0, *HYPOTHETICAL[:1], 100.0, *HYPOTHETICAL[1:], 250.0) == \
+        [[pytest.approx(37.5)]]
+
+
+def test_lookback_value_is_the_highest_close_skipping_disrupted_days(excel):
+    disrupted = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
+    closes = [[5940.46], [5921.85], [""], [disrupted], [None], [6000.36], [5982.72]]
+    assert excel("LOOKBACK_VALUE", closes, SEED_WARRANT[0]) == [[6000.36]]
+
+
+def test_lookback_value_is_never_below_the_initial_value(excel):
+    assert excel("LOOKBACK_VALUE", [[5802.82], [5888.55]], SEED_WARRANT[0]) == [[5907.55]]
+
+
+def test_command_prints_both_tables_as_in_the_supplement():
+    out = subprocess.run([sys.executable, "-m", "xlfuncs", "examples"], capture_output=True,
+                         text=True, check=True).stdout
+    for lookback, text in TABLES.values():
+        for line in text.splitlines():
+            assert line in out
