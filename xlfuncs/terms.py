@@ -130,3 +130,11 @@ class PutWarrant:
         require(lookback >= self.initial, "lookback",
                 f"must be at least the initial value ({self.initial:g})", lookback)
         return lookback
+
+
+def in_order(*named_dates) -> None:
+    """Raise a TermError unless the (name, date) pairs are in calendar order (equal is fine)."""
+    for (before, early), (name, late) in zip(named_dates, named_dates[1:]):
+        if late < early:
+            raise TermError(f"{name} must not be before {before} ({early.isoformat()}), "
+                            f"got {late.isoformat()}")

@@ -1,0 +1,105 @@
+"""Closed forms: Black-Scholes legs with their greeks, and the note as bond plus options.
+
+A leg fixes at `t_fix` (forward S e^{(r-q) t_fix}) and pays at `t_pay` (discount e^{-r t_pay}),
+years from `as_of`. Greeks per unit: delta, gamma, vega (per 1.00 of vol), theta (change of
+value per year of `as_of` moving forward) and rho (per 1.00 of rate).
+
+The note's payment at maturity, with P principal, I initial, p participation, c max_return,
+b buffer and m min_payment, is exactly
+
+    P                                   bond, discounted at rate + funding_spread
+  + p P/I  x put(I)                     inverse participation below the initial value
+  - p P/I  x put(I (1 - c/p))           ... capped at the maximum return (if p > c)
+  - P/I    x call(I (1 + b))            1:1 loss beyond the final buffer value
+  + P/I    x call(I (2 + b - m))        ... floored at the minimum payment
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from scipy.special import ndtr
+
+from .market import Market
+from .terms import BufferNote, PutWarrant, in_order
+
+GREEKS = ("value", "delta", "gamma", "vega", "theta", "rho")
+
+
+def normal_pdf(x):
+    return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+
+
+def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float,
+                  rate: float, div_yield: float) -> np.ndarray:
+    """Value and greeks of a European option per unit (rows in GREEKS order); vectorised over
+    spot and strike. At t_fix = 0 the option is its intrinsic value, paid at t_pay."""
+    spot, strike = np.broadcast_arrays(np.asarray(spot, float), np.asarray(strike, float))
+    growth = np.exp((rate - div_yield) * t_fix)
+    discount = np.exp(-rate * t_pay)
+    forward = spot * growth
+    sign = 1.0 if is_call else -1.0
+    if t_fix <= 0:
+        in_the_money = sign * (forward - strike) > 0
+        value = discount * np.maximum(sign * (forward - strike), 0.0)
+        delta = discount * sign * in_the_money
+        gamma = vega = np.zeros_like(value)
+        slope = np.zeros_like(value)
+    else:
+        stdev = vol * np.sqrt(t_fix)
+        with np.errstate(divide="ignore"):
+            d1 = (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
+        d2 = d1 - stdev
+        value = discount * sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * d2))
+        delta = discount * growth * sign * ndtr(sign * d1)
+        density = normal_pdf(d1)
+        gamma = discount * growth * density / (spot * stdev)
+        vega = discount * forward * density * np.sqrt(t_fix)
+        slope = discount * forward * density * vol / (2 * np.sqrt(t_fix))
+    theta = rate * value - (rate - div_yield) * spot * delta - slope
+    rho = -t_pay * value + t_fix * spot * delta
+    return np.array([value, delta, gamma, vega, theta, rho])
+
+
+def note_legs(note: BufferNote):
+    """The replication of the note's payment: (weight, is_call, strike) for each option leg."""
+    principal, initial = note.principal, note.initial
+    legs = [(note.participation * principal / initial, False, initial),
+            (-principal / initial, True, note.final_buffer_value),
+            (principal / initial, True, initial * (2 + note.buffer - note.min_payment))]
+    if note.max_return < note.participation:
+        cap_strike = initial * (1 - note.max_return / note.participation)
+        legs.append((-note.participation * principal / initial, False, cap_strike))
+    return legs
+
+
+def note_greeks_per_unit(note: BufferNote, market: Market, final_date: dt.date,
+                         payment_date: dt.date, funding_spread: float) -> np.ndarray:
+    """Value and greeks of the note per security, in GREEKS order and per-unit conventions."""
+    in_order(("as_of", market.as_of), ("final_date", final_date), ("payment_date", payment_date))
+    t_fix, t_pay = market.time_to(final_date), market.time_to(payment_date)
+    bond_rate = market.rate + funding_spread
+    bond = note.principal * np.exp(-bond_rate * t_pay)
+    total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond, -t_pay * bond])
+    for weight, is_call, strike in note_legs(note):
+        total += weight * black_scholes(is_call, market.spot, strike, t_fix, t_pay, market.vol,
+                                        market.rate, market.div_yield)
+    return total
+
+
+def display_greeks(per_unit: np.ndarray) -> np.ndarray:
+    """Delta per index point, gamma, vega per 1 vol point, theta per calendar day, rho per 1% of rate."""
+    value, delta, gamma, vega, theta, rho = per_unit
+    return np.array([delta, gamma, vega / 100, theta / 365, rho / 100])
+
+
+def put_spread_value(warrant: PutWarrant, lookback: float, spot, t_fix: float, t_pay: float,
+                     vol: float, rate: float, div_yield: float) -> np.ndarray:
+    """The warrant's payment valued as notional/lookback puts at the upper strike less
+    notional/initial puts at the lower strike; vectorised over spot and lookback."""
+    lookback = np.asarray(lookback, float)
+    long = black_scholes(False, spot, warrant.upper_strike * lookback, t_fix, t_pay, vol, rate,
+                         div_yield)[0]
+    short = black_scholes(False, spot, warrant.lower_strike_value, t_fix, t_pay, vol, rate,
+                          div_yield)[0]
+    return warrant.notional * (long / lookback - short / warrant.initial)
