@@ -103,3 +103,71 @@ def test_xlfuncs_refuses_bad_terms_built_from_python_too():
         PutWarrant(initial="100", upper_strike=0.95, lower_strike=0.75)
     with pytest.raises(TermError, match="final must be finite, got inf"):
         payments.note_payment(BufferNote(100, 3, 0.1, 0.23, 0.1), [95.0, math.inf])
+
+
+def serial(day):
+    import datetime as dt
+    return (dt.date.fromisoformat(day) - dt.date(1899, 12, 30)).days
+
+
+def warrant_value(**changes):
+    cells = dict(spot=5907.55, as_of=serial("2025-05-28"), initial=5907.55, upper_strike=0.95,
+                 lower_strike=0.75, window_start=serial("2025-05-21"), window_end=serial("2025-06-20"),
+                 expiration=serial("2025-10-10"), settlement=serial("2025-10-17"), vol=0.167, rate=0.043,
+                 div_yield=0.013, closes=[[5907.55]] * 5, notional=None, paths=None, seed=None)
+    cells.update(changes)
+    return ["WARRANT_MC_VALUE", *cells.values()]
+
+
+def note_value(**changes):
+    cells = dict(spot=4550.58, as_of=serial("2023-11-29"), final_date=serial("2024-12-02"),
+                 payment_date=serial("2024-12-05"), vol=0.15, rate=0.053, div_yield=0.015,
+                 funding_spread=0.01, initial=4550.58, participation=3.0, buffer=0.1, max_return=0.23,
+                 min_payment=0.1)
+    cells.update(changes)
+    return ["NOTE_VALUE", *cells.values()]
+
+
+VALUATION_CASES = [
+    # dates out of order
+    (warrant_value(window_end=serial("2025-05-20")),
+     "window_end must not be before window_start (2025-05-21), got 2025-05-20"),
+    (warrant_value(settlement=serial("2025-10-09")),
+     "settlement must not be before expiration (2025-10-10), got 2025-10-09"),
+    (note_value(payment_date=serial("2024-12-01")),
+     "payment_date must not be before final_date (2024-12-02), got 2024-12-01"),
+    (note_value(as_of=serial("2024-12-03")),
+     "final_date must not be before as_of (2024-12-03), got 2024-12-02"),
+    # as_of after expiration
+    (warrant_value(as_of=serial("2025-10-11"), closes=[[5907.55]] * 21),
+     "expiration must not be before as_of (2025-10-11), got 2025-10-10"),
+    # vol <= 0
+    (warrant_value(vol=0.0), "vol must be greater than 0, got 0"),
+    (note_value(vol=-0.15), "vol must be greater than 0, got -0.15"),
+    # closes longer (or shorter) than the trading days elapsed
+    (warrant_value(closes=[[5907.55]] * 6),
+     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 6"),
+    (warrant_value(closes=[[5907.55]] * 4),
+     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 4"),
+    (warrant_value(closes=None),
+     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 0"),
+    # paths < 1000, and seeds
+    (warrant_value(paths=999), "paths must be at least 1000, got 999"),
+    (warrant_value(seed=1.5), "seed must be a whole number, got 1.5"),
+    (warrant_value(seed=-1), "seed must be at least 0, got -1"),
+    # dates that are not dates
+    (warrant_value(as_of="tomorrow"), "as_of must be a date, got 'tomorrow'"),
+    (note_value(final_date=12.0), "final_date must be a date (an Excel serial from 61 to 2958465), got 12"),
+    (note_value(rate=4.3), "rate must be a fraction between -1 and 1 (4.3% is 0.043), got 4.3"),
+    (["NOTE_GREEKS", *note_value(funding_spread=1.5)[1:]],
+     "funding_spread must be a fraction between -1 and 1 (1% is 0.01), got 1.5"),
+    (["WARRANT_IMPLIED_VOL", 500.0, *warrant_value()[1:10], *warrant_value()[11:]],
+     "price must be a value some vol between 0.5% and 300% gives"),
+]
+
+
+@pytest.mark.parametrize("call, message", VALUATION_CASES, ids=[m for _, m in VALUATION_CASES])
+def test_bad_valuation_input_is_a_clear_error_in_the_cell(excel, call, message):
+    with pytest.raises(udfs.ExcelInputError) as error:
+        excel(*call)
+    assert str(error.value).startswith(message)

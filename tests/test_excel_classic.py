@@ -16,6 +16,11 @@ import xlwings
 
 import udfs
 
+NOTE_VALUE_ARGS = ("spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread, "
+                   "initial, participation, buffer, max_return, min_payment")
+WARRANT_VALUE_ARGS = ("spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, "
+                      "expiration, settlement, vol, rate, div_yield, Optional closes, Optional notional, "
+                      "Optional paths, Optional seed")
 FUNCTIONS = {name: func for name, func in vars(udfs).items() if hasattr(func, "__xlfunc__")}
 SIGNATURES = {
     "NOTE_PAYMENT": "final, initial, participation, buffer, max_return, min_payment, Optional principal",
@@ -25,6 +30,15 @@ SIGNATURES = {
     "WARRANT_PAYMENT": "final, initial, lookback, upper_strike, lower_strike, Optional notional",
     "WARRANT_BREAKEVEN": "premium, initial, lookback, upper_strike, lower_strike, Optional notional",
     "WARRANT_TABLE": "finals, initial, lookback, upper_strike, lower_strike, premium, Optional notional",
+    "NOTE_VALUE": NOTE_VALUE_ARGS + ", Optional principal",
+    "NOTE_MC_VALUE": NOTE_VALUE_ARGS + ", Optional principal, Optional paths, Optional seed",
+    "NOTE_GREEKS": NOTE_VALUE_ARGS + ", Optional principal",
+    "NOTE_SOLVE_MAX_RETURN": "target_value, " + NOTE_VALUE_ARGS.replace("max_return, ", "")
+                             + ", Optional principal",
+    "WARRANT_MC_VALUE": WARRANT_VALUE_ARGS,
+    "WARRANT_GREEKS": WARRANT_VALUE_ARGS,
+    "WARRANT_IMPLIED_VOL": "price, " + WARRANT_VALUE_ARGS.replace("vol, ", ""),
+    "TRADING_DAYS": "start, end, Optional holidays",
 }
 
 

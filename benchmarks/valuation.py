@@ -1,0 +1,73 @@
+"""Valuation speed and memory: NOTE_VALUE per call, WARRANT_MC_VALUE (error, paths, time, peak
+memory) and WARRANT_GREEKS for the warrant supplement's pricing-date case. Caches are cleared
+before every timed run, so each figure is a full computation."""
+import datetime as dt
+import os
+import platform
+import resource
+import time
+import timeit
+import tracemalloc
+
+import numpy as np
+
+import udfs
+from xlfuncs import valuation
+
+EPOCH = dt.date(1899, 12, 30)
+
+
+def serial(day):
+    return (dt.date.fromisoformat(day) - EPOCH).days
+
+
+NOTE = [4550.58, serial("2023-11-29"), serial("2024-12-02"), serial("2024-12-05"), 0.15, 0.053, 0.015,
+        0.01, 4550.58, 3.0, 0.10, 0.23, 0.10]
+# Pricing date May 28 2025: spot at the initial value, the window's first five closes not above it.
+WARRANT = [5907.55, serial("2025-05-28"), 5907.55, 0.95, 0.75, serial("2025-05-21"), serial("2025-06-20"),
+           serial("2025-10-10"), serial("2025-10-17"), 0.167, 0.043, 0.013, [[5907.55]] * 5]
+
+
+def cold(func, *args):
+    """Seconds for one uncached call (best of 5) and its result."""
+    best = float("inf")
+    for _ in range(5):
+        valuation.warrant_mc_value.cache_clear()
+        valuation.note_mc_value.cache_clear()
+        start = time.perf_counter()
+        result = func(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main():
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}")
+    note, market, final_date, payment_date, spread = udfs.note_valuation(*NOTE, None)
+    calls = 20_000
+    core = min(timeit.repeat(lambda: valuation.note_value(note, market, final_date, payment_date, spread),
+                             number=calls, repeat=5)) / calls
+    cell = min(timeit.repeat(lambda: udfs.NOTE_VALUE(*NOTE), number=calls, repeat=5)) / calls
+    print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in valuation.note_value)")
+
+    seconds, [[value, stderr]] = cold(udfs.WARRANT_MC_VALUE, *WARRANT)
+    paths = valuation.warrant_mc_value(*udfs.warrant_valuation(*WARRANT, None, None, None)).paths
+    tracemalloc.start()
+    valuation.warrant_mc_value.cache_clear()
+    udfs.WARRANT_MC_VALUE(*WARRANT)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"WARRANT_MC_VALUE (default settings): value {value:.4f}, standard error {stderr:.4f}, "
+          f"{paths} paths, {seconds * 1e3:.1f} ms, peak allocations {traced_peak / 2**20:.1f} MB")
+
+    seconds, [greeks] = cold(udfs.WARRANT_GREEKS, *WARRANT)
+    print("WARRANT_GREEKS: {:.0f} ms (delta {:.5f}, gamma {:.2e}, vega {:.4f}, theta {:.4f}, rho {:.4f})"
+          .format(seconds * 1e3, *greeks))
+    no_vol = WARRANT[:9] + WARRANT[10:]
+    seconds, vol = cold(udfs.WARRANT_IMPLIED_VOL, 22.80, *no_vol)
+    print(f"WARRANT_IMPLIED_VOL of the disclosed $22.80: {vol:.4%} in {seconds * 1e3:.0f} ms")
+    print(f"process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
