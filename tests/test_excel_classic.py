@@ -135,3 +135,19 @@ def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_opti
 
 def test_both_runtimes_register_the_same_functions():
     assert set(FUNCTIONS) == set(SIGNATURES)
+
+
+def test_dates_as_the_classic_runtime_delivers_them_give_the_same_values(classic_import, excel):
+    """pywin32 hands date cells over as datetimes; Office.js as serial numbers."""
+    import datetime as dt
+    _, module = classic_import
+    on = {"2023-11-29": 45259, "2024-12-02": 45628, "2024-12-05": 45631}
+    terms = [[[4550.58]], None, None, None, [[0.15]], [[0.053]], [[0.015]], [[0.01]], [[4550.58]],
+             [[3.0]], [[0.1]], [[0.23]], [[0.1]]]
+    for position, day in zip((1, 2, 3), on):
+        terms[position] = [[dt.datetime.fromisoformat(day)]]
+    classic = module.NOTE_VALUE(*terms, 1000.0)
+    officejs = excel("NOTE_VALUE", 4550.58, *on.values(), 0.15, 0.053, 0.015, 0.01, 4550.58, 3.0, 0.1, 0.23, 0.1)
+    assert classic == officejs[0][0]
+    days = module.TRADING_DAYS([[dt.datetime(2025, 5, 21)]], [[dt.datetime(2025, 5, 28)]], None)
+    assert days == [[dt.datetime(2025, 5, d)] for d in (21, 22, 23, 27, 28)]
