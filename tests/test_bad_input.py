@@ -146,11 +146,15 @@ VALUATION_CASES = [
     (note_value(vol=-0.15), "vol must be greater than 0, got -0.15"),
     # closes longer (or shorter) than the trading days elapsed
     (warrant_value(closes=[[5907.55]] * 6),
-     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 6"),
+     "closes must stop at as_of (2025-05-28): it has a close for 2025-05-29"),
+    (warrant_value(closes=[[5907.55]] * 5 + [[""]] * 10 + [[5990.0]]),
+     "closes must stop at as_of (2025-05-28): it has a close for 2025-06-12"),
+    (warrant_value(closes=[[5907.55]] * 22),
+     "closes must have at most 21 entries, one per window trading day, got 22"),
     (warrant_value(closes=[[5907.55]] * 4),
-     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 4"),
+     "closes must have an entry for each of the 5 window trading days closed by as_of (2025-05-28), got 4"),
     (warrant_value(closes=None),
-     "closes must have one entry per window trading day closed by as_of (2025-05-28): 5, got 0"),
+     "closes must have an entry for each of the 5 window trading days closed by as_of (2025-05-28), got 0"),
     # paths < 1000, and seeds
     (warrant_value(paths=999), "paths must be at least 1000, got 999"),
     (warrant_value(seed=1.5), "seed must be a whole number, got 1.5"),

@@ -114,16 +114,21 @@ def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSch
     """The lookback value so far: the highest close observed up to `as_of`, floored at initial.
 
     `closes` holds one entry per window trading day from the start, None for a disrupted
-    day; it must cover every day that has closed by `as_of` and no later day.
+    day. It must reach every day closed by `as_of`; entries for later days must be blank,
+    so one fixed range of the whole window can be passed all along.
     """
     days = schedule.window_days
     elapsed = sum(day <= as_of for day in days)
-    given = len(closes)
-    while given > elapsed and closes[given - 1] is None:  # blank cells for days still to come
-        given -= 1
-    if given != elapsed:
-        raise TermError(f"closes must have one entry per window trading day closed by as_of "
-                        f"({as_of.isoformat()}): {elapsed}, got {given}")
+    if len(closes) > len(days):
+        raise TermError(f"closes must have at most {len(days)} entries, one per window trading day, "
+                        f"got {len(closes)}")
+    if len(closes) < elapsed:
+        raise TermError(f"closes must have an entry for each of the {elapsed} window trading days "
+                        f"closed by as_of ({as_of.isoformat()}), got {len(closes)}")
+    for day, close in zip(days[elapsed:], closes[elapsed:]):
+        if close is not None:
+            raise TermError(f"closes must stop at as_of ({as_of.isoformat()}): "
+                            f"it has a close for {day.isoformat()}")
     observed = [finite("closes", close) for close in closes[:elapsed] if close is not None]
     if any(close <= 0 for close in observed):
         raise TermError(f"closes must be greater than 0, got {min(observed):g}")
