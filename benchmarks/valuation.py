@@ -12,7 +12,7 @@ import tracemalloc
 import numpy as np
 
 import udfs
-from xlfuncs import valuation
+from xlfuncs import excel, valuation
 
 EPOCH = dt.date(1899, 12, 30)
 
@@ -43,7 +43,7 @@ def cold(func, *args):
 def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
-    note, market, final_date, payment_date, spread = udfs.note_valuation(*NOTE, None)
+    note, market, final_date, payment_date, spread = excel.note_valuation(*NOTE, None)
     calls = 20_000
     core = min(timeit.repeat(lambda: valuation.note_value(note, market, final_date, payment_date, spread),
                              number=calls, repeat=5)) / calls
@@ -51,7 +51,7 @@ def main():
     print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in valuation.note_value)")
 
     seconds, [[value, stderr]] = cold(udfs.WARRANT_MC_VALUE, *WARRANT)
-    paths = valuation.warrant_mc_value(*udfs.warrant_valuation(*WARRANT, None, None, None)).paths
+    paths = valuation.warrant_mc_value(*excel.warrant_valuation(*WARRANT, None, None, None)).paths
     tracemalloc.start()
     valuation.warrant_mc_value.cache_clear()
     udfs.WARRANT_MC_VALUE(*WARRANT)

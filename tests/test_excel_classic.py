@@ -15,6 +15,7 @@ import pytest
 import xlwings
 
 import udfs
+from xlfuncs import excel
 
 NOTE_VALUE_ARGS = ("spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread, "
                    "initial, participation, buffer, max_return, min_payment")
@@ -116,8 +117,8 @@ def test_function_wizard_shows_the_description_and_every_argument_help(classic_i
         func = getattr(module, name)
         assert options["Description"] == func.__doc__ and len(func.__doc__) <= 255
         params = list(inspect.signature(func).parameters)
-        assert options["ArgumentDescriptions"] == [udfs.ARG_DOCS[p] for p in params]
-        assert all(len(udfs.ARG_DOCS[p]) <= 255 for p in params)  # Excel's limit: nothing cut off
+        assert options["ArgumentDescriptions"] == [excel.ARG_DOCS[p] for p in params]
+        assert all(len(excel.ARG_DOCS[p]) <= 255 for p in params)  # Excel's limit: nothing cut off
 
 
 def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_optionals(classic_import):
@@ -134,7 +135,7 @@ def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_opti
 
 
 def test_both_runtimes_register_the_same_functions():
-    assert set(FUNCTIONS) == set(SIGNATURES)
+    assert set(FUNCTIONS) == set(SIGNATURES) == {func.__name__ for func in excel.FUNCTIONS}
 
 
 def test_dates_as_the_classic_runtime_delivers_them_give_the_same_values(classic_import, excel):

@@ -5,6 +5,7 @@ import json
 from xlwings.server import custom_functions_meta
 
 import udfs
+from xlfuncs import excel
 from test_excel_classic import SIGNATURES
 
 
@@ -21,7 +22,7 @@ def test_metadata_registers_every_function_with_its_help():
         params = inspect.signature(func).parameters
         assert [p["name"] for p in spec["parameters"]] == list(params)
         for p in spec["parameters"]:
-            assert p["description"] == udfs.ARG_DOCS[p["name"]]
+            assert p["description"] == excel.ARG_DOCS[p["name"]]
             assert p["dimensionality"] == "matrix"
             has_default = params[p["name"]].default is not inspect.Parameter.empty
             assert p.get("optional", False) == has_default

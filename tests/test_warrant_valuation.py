@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from xlfuncs import valuation
+from xlfuncs import excel, valuation
 from xlfuncs.analytic import black_scholes
 from xlfuncs.calendar import trading_days
 
@@ -61,8 +61,7 @@ def test_standard_error_is_honest_across_seeds():
 
 
 def _model(**changes):
-    import udfs
-    return udfs.warrant_valuation(*args(**changes))
+    return excel.warrant_valuation(*args(**changes))
 
 
 def test_agrees_with_a_plain_monte_carlo_without_any_variance_reduction(excel):
