@@ -1,0 +1,91 @@
+"""Workbooks computed without Excel: the `formulas` engine with our Excel functions registered.
+
+The engine evaluates a workbook's formulas, defined names and legacy array formulas; our
+functions run exactly as Excel calls them (xlfuncs.excel), with the engine's cells turned
+into Excel's: empty and error cells become None, dates come back as date serials.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+
+import formulas
+import numpy as np
+import schedula as sh
+from formulas.functions import wrap_func
+from formulas.tokens.operand import XlError
+from openpyxl.utils.cell import range_boundaries, get_column_letter
+
+from . import excel
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def excel_cell(value):
+    """One engine value as Excel hands it to a function: None for empty or error cells."""
+    if value is sh.EMPTY or isinstance(value, XlError):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def engine_cell(value):
+    """One result of ours as the engine stores it: blanks as "", dates as serials."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return (value - EXCEL_EPOCH).days
+    return value
+
+
+def as_engine_function(func):
+    @functools.wraps(func)
+    def call(*args):
+        cells = [[[excel_cell(v) for v in row] for row in np.atleast_2d(arg).tolist()]
+                 if isinstance(arg, np.ndarray) else excel_cell(arg) for arg in args]
+        result = func(*cells)
+        rows = result if isinstance(result, list) else [[result]]
+        return np.asarray([[engine_cell(v) for v in row] for row in rows], dtype=object)
+    return wrap_func(call)
+
+
+@functools.lru_cache(maxsize=None)
+def register_functions() -> None:
+    """Make our Excel functions known to the engine (once per process)."""
+    functions = formulas.get_functions()
+    for func in excel.FUNCTIONS:
+        functions[func.__name__] = as_engine_function(func)
+
+
+def cell_key(sheet: str, ref: str) -> str:
+    """The engine's name for a cell or range of a workbook: 'SHEET'!A1 (upper case)."""
+    return f"'{sheet.upper()}'!{ref.upper()}"
+
+
+class Calculation:
+    """A loaded workbook model: calculate it, change inputs, read cell values."""
+
+    def __init__(self, path: Path):
+        register_functions()
+        self.book = Path(path).name
+        self.model = formulas.ExcelModel().loads(str(path)).finish()
+
+    def calculate(self, changes: dict | None = None) -> dict[tuple[str, str], object]:
+        """Values of every computed cell, {(SHEET, A1): value}, after setting `changes`
+        ({(sheet, A1): value}) as inputs; ranges are split into their cells."""
+        inputs = {f"'[{self.book}]{sheet.upper()}'!{ref.upper()}": value
+                  for (sheet, ref), value in (changes or {}).items()}
+        solution = self.model.calculate(inputs=inputs)
+        values = {}
+        pattern = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
+        for key, ranges in solution.items():
+            match = pattern.match(key)
+            if not match or not hasattr(ranges, "value"):
+                continue
+            min_col, min_row, _, _ = range_boundaries(match["ref"])
+            for i, row in enumerate(np.atleast_2d(ranges.value).tolist()):
+                for j, value in enumerate(row):
+                    ref = f"{get_column_letter(min_col + j)}{min_row + i}"
+                    values[(match["sheet"], ref)] = None if value is sh.EMPTY else value
+        return values

@@ -1,0 +1,167 @@
+"""xlsx package edits openpyxl does not offer: cached formula values, stable timestamps, atomic writes.
+
+A formula cell in an xlsx file may carry the value it last computed. Storing the engine's
+results there lets any viewer (LibreOffice, a previewer, Excel before it recalculates) show
+the numbers. Rewriting the package with fixed timestamps makes a rebuild byte-for-byte equal.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+FIXED_TIME = (2025, 1, 1, 0, 0, 0)
+FIXED_STAMP = "2025-01-01T00:00:00Z"
+
+
+def q(tag: str) -> str:
+    return f"{{{MAIN}}}{tag}"
+
+
+def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> its XML part name."""
+    targets = {rel.get("Id"): rel.get("Target") for rel in
+               ET.fromstring(package.read("xl/_rels/workbook.xml.rels"))}
+    sheets = ET.fromstring(package.read("xl/workbook.xml")).find(q("sheets"))
+    return {sheet.get("name"): "xl/" + targets[sheet.get(f"{{{REL}}}id")].lstrip("/").removeprefix("xl/")
+            for sheet in sheets}
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    letters = re.match(r"[A-Z]+", ref).group()
+    return int(ref[len(letters):]), column_index_from_string(letters)
+
+
+def set_cached(cell: ET.Element, value) -> None:
+    for old in cell.findall(q("v")):
+        cell.remove(old)
+    cell.attrib.pop("t", None)
+    if value is None:
+        return
+    text = str(value)
+    if isinstance(value, bool):
+        cell.set("t", "b")
+        text = str(int(value))
+    elif isinstance(value, (int, float)):
+        text = repr(float(value)) if isinstance(value, float) else str(value)
+    elif text.startswith("#"):
+        cell.set("t", "e")
+    else:
+        cell.set("t", "str")
+    ET.SubElement(cell, q("v")).text = text
+
+
+def with_cached_values(xml: bytes, values: dict[str, object]) -> bytes:
+    """A worksheet part with `values` ({A1: value}) stored in its formula cells and in
+    every cell of its array formulas' ranges."""
+    namespaces = dict(node for _, node in ET.iterparse(io.BytesIO(xml), events=["start-ns"]))
+    for prefix, uri in namespaces.items():
+        ET.register_namespace(prefix, uri)
+    root = ET.fromstring(xml)
+    data = root.find(q("sheetData"))
+    rows = {int(row.get("r")): row for row in data}
+    cells = {cell.get("r"): cell for row in data for cell in row}
+    computed = [ref for ref, cell in cells.items() if cell.find(q("f")) is not None]
+    for formula in root.iter(q("f")):
+        if formula.get("t") == "array":
+            min_col, min_row, max_col, max_row = range_boundaries(formula.get("ref"))
+            computed += [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
+                         for c in range(min_col, max_col + 1)]
+    for ref in dict.fromkeys(computed):
+        if ref not in cells:
+            row_number, column = split_ref(ref)
+            if row_number not in rows:
+                rows[row_number] = ET.Element(q("row"), r=str(row_number))
+                data[:] = [rows[r] for r in sorted(rows)]
+            row = rows[row_number]
+            cells[ref] = ET.Element(q("c"), r=ref)
+            row[:] = sorted([*row, cells[ref]], key=lambda c: split_ref(c.get("r"))[1])
+        set_cached(cells[ref], values.get(ref))
+    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def stable(name: str, content: bytes) -> bytes:
+    """Package parts with fixed creation and modification stamps."""
+    if name == "docProps/core.xml":
+        content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_STAMP.encode(),
+                         content)
+    return content
+
+
+def without_formulas(xml: bytes) -> bytes:
+    """A worksheet part whose formula cells keep only their cached values."""
+    namespaces = dict(node for _, node in ET.iterparse(io.BytesIO(xml), events=["start-ns"]))
+    for prefix, uri in namespaces.items():
+        ET.register_namespace(prefix, uri)
+    root = ET.fromstring(xml)
+    for cell in root.iter(q("c")):
+        for formula in cell.findall(q("f")):
+            cell.remove(formula)
+    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def rewrite(path: Path, values_by_sheet: dict[str, dict[str, object]] | None = None,
+            target: Path | None = None) -> None:
+    """Rewrite the xlsx at `path` into `target` (default: itself), atomically and with stable
+    timestamps: with cached values stored ({sheet title: {A1: value}}), or, when none are
+    given, frozen: every formula replaced by its cached value."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+        for title, part in sheet_parts(package).items():
+            if values_by_sheet is None:
+                parts[part] = without_formulas(parts[part])
+            elif title in values_by_sheet:
+                parts[part] = with_cached_values(parts[part], values_by_sheet[title])
+    write_atomically(target or path, lambda handle: write_package(handle, parts))
+
+
+def write_package(handle, parts: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, content in parts.items():
+            package.writestr(zipfile.ZipInfo(name, FIXED_TIME), stable(name, content),
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
+def write_atomically(path: Path, write) -> None:
+    """Write a file through `write(handle)` into a temporary file beside `path`, then rename:
+    readers see the old file or the complete new one, never a half-written one."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def frozen_sheet(path: Path, title: str, target: Path) -> None:
+    """A copy of one sheet of the xlsx at `path` with every formula frozen to its cached value,
+    its styles, merged cells and charts kept, written atomically to `target`."""
+    from openpyxl import load_workbook
+
+    with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
+        frozen = Path(folder) / "frozen.xlsx"
+        rewrite(path, None, frozen)
+        wb = load_workbook(frozen)
+        for sheet in [ws for ws in wb.worksheets if ws.title != title]:
+            wb.remove(sheet)
+        for name in list(wb.defined_names):
+            del wb.defined_names[name]
+        wb.active = 0
+        wb.save(frozen)
+        rewrite(frozen, {}, target)
