@@ -1,0 +1,192 @@
+"""Building blocks for the template workbooks: styles, labelled fields, array-formula columns,
+defined names, charts and print set-up, over openpyxl."""
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+
+MONEY = '"$"#,##0.00'
+MONEY_NEGATIVE = '"$"#,##0.00;-"$"#,##0.00'
+PERCENT2 = "0.00%"
+PERCENT3 = "0.000%"
+LEVEL2 = "#,##0.00"
+LEVEL3 = "#,##0.000"
+LEVEL4 = "#,##0.0000"
+DATE = "mmm d, yyyy"
+WHOLE = "#,##0"
+GREEK = "0.000000"
+
+NAVY = "1F3864"
+TITLE_FONT = Font(name="Calibri", size=15, bold=True, color=NAVY)
+SUBTITLE_FONT = Font(name="Calibri", size=10, italic=True, color="595959")
+SECTION_FONT = Font(name="Calibri", size=11, bold=True, color="FFFFFF")
+SECTION_FILL = PatternFill("solid", fgColor=NAVY)
+HEADER_FONT = Font(name="Calibri", size=10, bold=True, color=NAVY)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+INPUT_FONT = Font(name="Calibri", size=11, color="0000FF")  # blue: a cell to type into
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+NOTE_FONT = Font(name="Calibri", size=9, italic=True, color="595959")
+VALUE_FONT = Font(name="Calibri", size=11)
+KEY_FONT = Font(name="Calibri", size=12, bold=True)
+HAIR = Side(style="hair", color="A6A6A6")
+BOX = Border(left=HAIR, right=HAIR, top=HAIR, bottom=HAIR)
+
+
+def define(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+    """A workbook-level defined name for an absolute reference on `sheet`."""
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!{absolute_coordinate(ref)}")
+
+
+class Sheet:
+    """A worksheet written top to bottom: `row` is the next free row."""
+
+    def __init__(self, wb: Workbook, title: str, widths: list[float], landscape: bool = False):
+        self.wb = wb
+        self.ws = wb.create_sheet(title)
+        self.ws.sheet_view.showGridLines = False
+        self.widths = widths
+        for index, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+        self.ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_options.horizontalCentered = True
+        self.ws.page_margins.left = self.ws.page_margins.right = 0.5
+        self.row = 1
+
+    @property
+    def title(self) -> str:
+        return self.ws.title
+
+    def cell(self, row: int, column: int, value=None, fmt: str | None = None, font=VALUE_FONT,
+             fill=None, align: str | None = None):
+        cell = self.ws.cell(row, column)
+        if value is not None:
+            cell.value = value
+        cell.font = font
+        if fmt:
+            cell.number_format = fmt
+        if fill:
+            cell.fill = fill
+        if align == "wrap":
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        elif align:
+            cell.alignment = Alignment(horizontal=align, vertical="center")
+        return cell
+
+    def heading(self, text: str, subtitle: str) -> None:
+        self.cell(1, 1, text, font=TITLE_FONT)
+        self.cell(2, 1, subtitle, font=SUBTITLE_FONT)
+        self.row = 4
+
+    def section(self, text: str) -> None:
+        """A navy band across the sheet's columns."""
+        for column in range(1, len(self.widths) + 1):
+            self.cell(self.row, column, text if column == 1 else None, font=SECTION_FONT, fill=SECTION_FILL)
+        self.row += 1
+
+    def note(self, text: str) -> None:
+        self.cell(self.row, 1, text, font=NOTE_FONT)
+        self.row += 1
+
+    def field(self, label: str, value, fmt: str | None = None, name: str | None = None,
+              entry: bool = False, note: str | None = None, key: bool = False, column: int = 2) -> str:
+        """A labelled value in `column` (an input when `entry`), optionally named; text (no
+        number format) is left-aligned. Returns the value's cell reference."""
+        self.cell(self.row, 1, label, font=HEADER_FONT if key else VALUE_FONT)
+        cell = self.cell(self.row, column, value, fmt, font=INPUT_FONT if entry else (KEY_FONT if key else VALUE_FONT),
+                         fill=INPUT_FILL if entry else None, align="right" if fmt else "left")
+        if entry:
+            cell.border = BOX
+        if note:
+            self.cell(self.row, column + 1, note, font=NOTE_FONT)
+        if name:
+            define(self.wb, name, self.title, cell.coordinate)
+        self.row += 1
+        return cell.coordinate
+
+    def headers(self, labels: list[str], first_column: int = 1) -> None:
+        for offset, label in enumerate(labels):
+            self.cell(self.row, first_column + offset, label, font=HEADER_FONT, fill=HEADER_FILL, align="wrap")
+        self.ws.row_dimensions[self.row].height = 42
+        self.row += 1
+
+    def column(self, column: int, first_row: int, values, fmt: str, name: str | None = None,
+               entry: bool = False) -> str:
+        """Cells down a column: input values (or formulas, one per cell); returns the range."""
+        for offset, value in enumerate(values):
+            cell = self.cell(first_row + offset, column, value, fmt, font=INPUT_FONT if entry else VALUE_FONT,
+                             fill=INPUT_FILL if entry else None)
+            if entry:
+                cell.border = BOX
+        return self.named_range(column, first_row, len(values), name)
+
+    def array(self, column: int, first_row: int, rows: int, formula: str, fmt: str,
+              name: str | None = None, columns: int = 1) -> str:
+        """One legacy array formula filling `rows` x `columns` cells (every Excel version and
+        the formulas engine evaluate these); returns the range."""
+        last = f"{get_column_letter(column + columns - 1)}{first_row + rows - 1}"
+        ref = f"{get_column_letter(column)}{first_row}:{last}"
+        for r in range(first_row, first_row + rows):
+            for c in range(column, column + columns):
+                self.cell(r, c, None, fmt)
+        self.ws.cell(first_row, column).value = ArrayFormula(ref, formula)
+        if name:
+            define(self.wb, name, self.title, ref)
+        return ref
+
+    def named_range(self, column: int, first_row: int, rows: int, name: str | None) -> str:
+        letter = get_column_letter(column)
+        ref = f"{letter}{first_row}:{letter}{first_row + rows - 1}"
+        if name:
+            define(self.wb, name, self.title, ref)
+        return ref
+
+    def finish(self, freeze: str | None = None, last_column: int | None = None) -> None:
+        """Freeze the panes above/left of `freeze` and print the used rows of the first columns."""
+        if freeze:
+            self.ws.freeze_panes = freeze
+        last = get_column_letter(last_column or len(self.widths))
+        self.ws.print_area = f"A1:{last}{max(self.row - 1, 1)}"
+
+
+def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, str]],
+                  x_title: str, y_title: str, y_format: str = "0%") -> ScatterChart:
+    """Straight-line scatter chart of `series` [(name, y range)] against `x_ref` on `sheet`."""
+    chart = ScatterChart()
+    chart.title = title
+    chart.style = 2
+    chart.height, chart.width = 9, 16
+    chart.x_axis.title, chart.y_axis.title = x_title, y_title
+    chart.x_axis.number_format, chart.y_axis.number_format = "0%", y_format
+    chart.x_axis.majorGridlines = None
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = chart.y_axis.tickLblPos = "low"  # labels at the edges, not across the lines
+    chart.legend.position = "b"
+    x_values = Reference(sheet.ws, range_string=f"'{sheet.title}'!{x_ref}")
+    for name, y_ref in series:
+        line = Series(Reference(sheet.ws, range_string=f"'{sheet.title}'!{y_ref}"), x_values, title=name)
+        line.marker.symbol = "none"
+        line.smooth = False
+        line.graphicalProperties.line.width = 28575  # 2.25 pt
+        chart.series.append(line)
+    return chart
+
+
+def conf_sheet(wb: Workbook) -> None:
+    """The `xlwings.conf` sheet the classic add-in reads to find the functions' module."""
+    ws = wb.create_sheet("xlwings.conf")
+    ws["A1"], ws["B1"] = "UDF Modules", "udfs"
+    ws.column_dimensions["A"].width = 16
+
+
+def excel_date(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
