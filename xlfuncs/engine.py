@@ -19,6 +19,7 @@ from formulas.tokens.operand import XlError
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
 from . import excel
+from .xlsx import ErrorValue
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
@@ -87,5 +88,6 @@ class Calculation:
             for i, row in enumerate(np.atleast_2d(ranges.value).tolist()):
                 for j, value in enumerate(row):
                     ref = f"{get_column_letter(min_col + j)}{min_row + i}"
-                    values[(match["sheet"], ref)] = None if value is sh.EMPTY else value
+                    values[(match["sheet"], ref)] = (None if value is sh.EMPTY else ErrorValue(value)
+                                                     if isinstance(value, XlError) else value)
         return values

@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import defusedxml.ElementTree as safe_xml
+
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -23,6 +25,10 @@ FIXED_TIME = (2025, 1, 1, 0, 0, 0)
 FIXED_STAMP = "2025-01-01T00:00:00Z"
 
 
+class ErrorValue(str):
+    """An Excel error value such as #N/A, as opposed to text that happens to start with #."""
+
+
 def q(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
 
@@ -30,8 +36,8 @@ def q(tag: str) -> str:
 def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> its XML part name."""
     targets = {rel.get("Id"): rel.get("Target") for rel in
-               ET.fromstring(package.read("xl/_rels/workbook.xml.rels"))}
-    sheets = ET.fromstring(package.read("xl/workbook.xml")).find(q("sheets"))
+               safe_xml.fromstring(package.read("xl/_rels/workbook.xml.rels"))}
+    sheets = safe_xml.fromstring(package.read("xl/workbook.xml")).find(q("sheets"))
     return {sheet.get("name"): "xl/" + targets[sheet.get(f"{{{REL}}}id")].lstrip("/").removeprefix("xl/")
             for sheet in sheets}
 
@@ -41,52 +47,94 @@ def split_ref(ref: str) -> tuple[int, int]:
     return int(ref[len(letters):]), column_index_from_string(letters)
 
 
-def set_cached(cell: ET.Element, value) -> None:
-    for old in cell.findall(q("v")):
+class SheetXml:
+    """A worksheet part, parsed with defused XML, whose cells can be found, added and set."""
+
+    def __init__(self, xml: bytes):
+        for prefix, uri in (node for _, node in safe_xml.iterparse(io.BytesIO(xml), events=["start-ns"])):
+            ET.register_namespace(prefix, uri)
+        self.root = safe_xml.fromstring(xml)
+        self.data = self.root.find(q("sheetData"))
+        self.rows = {int(row.get("r")): row for row in self.data}
+        self.cells = {cell.get("r"): cell for row in self.data for cell in row}
+
+    def cell(self, ref: str) -> ET.Element:
+        """The cell at `ref`, added in row and column order if the part has none."""
+        if ref not in self.cells:
+            row_number, column = split_ref(ref)
+            if row_number not in self.rows:
+                self.rows[row_number] = ET.Element(q("row"), r=str(row_number))
+                self.data[:] = [self.rows[r] for r in sorted(self.rows)]
+            row = self.rows[row_number]
+            self.cells[ref] = ET.Element(q("c"), r=ref)
+            row[:] = sorted([*row, self.cells[ref]], key=lambda c: split_ref(c.get("r"))[1])
+        return self.cells[ref]
+
+    def computed_refs(self) -> list[str]:
+        """Formula cells and every cell of an array formula's range."""
+        refs = [ref for ref, cell in self.cells.items() if cell.find(q("f")) is not None]
+        for formula in self.root.iter(q("f")):
+            if formula.get("t") == "array":
+                min_col, min_row, max_col, max_row = range_boundaries(formula.get("ref"))
+                refs += [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
+                         for c in range(min_col, max_col + 1)]
+        return list(dict.fromkeys(refs))
+
+    def bytes(self) -> bytes:
+        return ET.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+
+
+def set_value(cell: ET.Element, value, formula: bool) -> None:
+    """Store `value` in `cell`: a formula's cached result, or a plain value (text is always
+    an inline string, so text from outside can never become a formula)."""
+    for old in [*cell.findall(q("v")), *cell.findall(q("is"))]:
         cell.remove(old)
     cell.attrib.pop("t", None)
-    if value is None:
+    if value is None or (value == "" and not formula):
         return
-    text = str(value)
-    if isinstance(value, bool):
-        cell.set("t", "b")
-        text = str(int(value))
-    elif isinstance(value, (int, float)):
-        text = repr(float(value)) if isinstance(value, float) else str(value)
-    elif text.startswith("#"):
+    if isinstance(value, ErrorValue):
         cell.set("t", "e")
-    else:
+        ET.SubElement(cell, q("v")).text = str(value)
+    elif isinstance(value, bool):
+        cell.set("t", "b")
+        ET.SubElement(cell, q("v")).text = str(int(value))
+    elif isinstance(value, (int, float)):
+        ET.SubElement(cell, q("v")).text = repr(float(value)) if isinstance(value, float) else str(value)
+    elif formula:
         cell.set("t", "str")
-    ET.SubElement(cell, q("v")).text = text
+        ET.SubElement(cell, q("v")).text = str(value)
+    else:
+        cell.set("t", "inlineStr")
+        ET.SubElement(ET.SubElement(cell, q("is")), q("t")).text = str(value)
 
 
 def with_cached_values(xml: bytes, values: dict[str, object]) -> bytes:
     """A worksheet part with `values` ({A1: value}) stored in its formula cells and in
     every cell of its array formulas' ranges."""
-    namespaces = dict(node for _, node in ET.iterparse(io.BytesIO(xml), events=["start-ns"]))
-    for prefix, uri in namespaces.items():
-        ET.register_namespace(prefix, uri)
-    root = ET.fromstring(xml)
-    data = root.find(q("sheetData"))
-    rows = {int(row.get("r")): row for row in data}
-    cells = {cell.get("r"): cell for row in data for cell in row}
-    computed = [ref for ref, cell in cells.items() if cell.find(q("f")) is not None]
-    for formula in root.iter(q("f")):
-        if formula.get("t") == "array":
-            min_col, min_row, max_col, max_row = range_boundaries(formula.get("ref"))
-            computed += [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
-                         for c in range(min_col, max_col + 1)]
-    for ref in dict.fromkeys(computed):
-        if ref not in cells:
-            row_number, column = split_ref(ref)
-            if row_number not in rows:
-                rows[row_number] = ET.Element(q("row"), r=str(row_number))
-                data[:] = [rows[r] for r in sorted(rows)]
-            row = rows[row_number]
-            cells[ref] = ET.Element(q("c"), r=ref)
-            row[:] = sorted([*row, cells[ref]], key=lambda c: split_ref(c.get("r"))[1])
-        set_cached(cells[ref], values.get(ref))
-    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+    sheet = SheetXml(xml)
+    for ref in sheet.computed_refs():
+        set_value(sheet.cell(ref), values.get(ref), formula=True)
+    return sheet.bytes()
+
+
+def with_values(xml: bytes, values: dict[str, object]) -> bytes:
+    """A worksheet part with plain `values` ({A1: value}) in the given cells."""
+    sheet = SheetXml(xml)
+    for ref, value in values.items():
+        set_value(sheet.cell(ref), value, formula=False)
+    return sheet.bytes()
+
+
+def without_formulas(xml: bytes) -> bytes:
+    """A worksheet part whose formula cells keep only their cached values."""
+    sheet = SheetXml(xml)
+    for cell in sheet.cells.values():
+        for formula in cell.findall(q("f")):
+            cell.remove(formula)
+        if cell.get("t") == "str":  # a formula's text result becomes plain text
+            value = cell.find(q("v"))
+            set_value(cell, value.text if value is not None else None, formula=False)
+    return sheet.bytes()
 
 
 def stable(name: str, content: bytes) -> bytes:
@@ -95,18 +143,6 @@ def stable(name: str, content: bytes) -> bytes:
         content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_STAMP.encode(),
                          content)
     return content
-
-
-def without_formulas(xml: bytes) -> bytes:
-    """A worksheet part whose formula cells keep only their cached values."""
-    namespaces = dict(node for _, node in ET.iterparse(io.BytesIO(xml), events=["start-ns"]))
-    for prefix, uri in namespaces.items():
-        ET.register_namespace(prefix, uri)
-    root = ET.fromstring(xml)
-    for cell in root.iter(q("c")):
-        for formula in cell.findall(q("f")):
-            cell.remove(formula)
-    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def rewrite(path: Path, values_by_sheet: dict[str, dict[str, object]] | None = None,
