@@ -30,6 +30,20 @@ def normal_pdf(x):
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
+def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float, rate: float,
+                 div_yield: float):
+    """Value of a European option per unit, vectorised over spot and strike (the Monte Carlo
+    inner loop needs only this row of black_scholes)."""
+    forward = np.asarray(spot, float) * np.exp((rate - div_yield) * t_fix)
+    discount, sign = np.exp(-rate * t_pay), 1.0 if is_call else -1.0
+    if t_fix <= 0:
+        return discount * np.maximum(sign * (forward - strike), 0.0)
+    stdev = vol * np.sqrt(t_fix)
+    with np.errstate(divide="ignore"):
+        d1 = (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
+    return discount * sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - stdev)))
+
+
 def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float,
                   rate: float, div_yield: float) -> np.ndarray:
     """Value and greeks of a European option per unit (rows in GREEKS order); vectorised over
@@ -39,18 +53,15 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
     discount = np.exp(-rate * t_pay)
     forward = spot * growth
     sign = 1.0 if is_call else -1.0
+    value = option_value(is_call, spot, strike, t_fix, t_pay, vol, rate, div_yield)
     if t_fix <= 0:
-        in_the_money = sign * (forward - strike) > 0
-        value = discount * np.maximum(sign * (forward - strike), 0.0)
-        delta = discount * sign * in_the_money
+        delta = discount * sign * (sign * (forward - strike) > 0)
         gamma = vega = np.zeros_like(value)
         slope = np.zeros_like(value)
     else:
         stdev = vol * np.sqrt(t_fix)
         with np.errstate(divide="ignore"):
             d1 = (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
-        d2 = d1 - stdev
-        value = discount * sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * d2))
         delta = discount * growth * sign * ndtr(sign * d1)
         density = normal_pdf(d1)
         gamma = discount * growth * density / (spot * stdev)
@@ -73,11 +84,25 @@ def note_legs(note: BufferNote):
     return legs
 
 
+def note_times(market: Market, final_date: dt.date, payment_date: dt.date) -> tuple[float, float]:
+    """Years to the note's fixing and payment, with the dates checked to be in order."""
+    in_order(("as_of", market.as_of), ("final_date", final_date), ("payment_date", payment_date))
+    return market.time_to(final_date), market.time_to(payment_date)
+
+
+def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
+               funding_spread: float) -> float:
+    """Closed-form value of the note per security: the bond plus the legs of its replication."""
+    t_fix, t_pay = note_times(market, final_date, payment_date)
+    legs = sum(weight * option_value(is_call, market.spot, strike, t_fix, t_pay, market.vol, market.rate,
+                                     market.div_yield) for weight, is_call, strike in note_legs(note))
+    return float(note.principal * np.exp(-(market.rate + funding_spread) * t_pay) + legs)
+
+
 def note_greeks_per_unit(note: BufferNote, market: Market, final_date: dt.date,
                          payment_date: dt.date, funding_spread: float) -> np.ndarray:
     """Value and greeks of the note per security, in GREEKS order and per-unit conventions."""
-    in_order(("as_of", market.as_of), ("final_date", final_date), ("payment_date", payment_date))
-    t_fix, t_pay = market.time_to(final_date), market.time_to(payment_date)
+    t_fix, t_pay = note_times(market, final_date, payment_date)
     bond_rate = market.rate + funding_spread
     bond = note.principal * np.exp(-bond_rate * t_pay)
     total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond, -t_pay * bond])
@@ -93,13 +118,23 @@ def display_greeks(per_unit: np.ndarray) -> np.ndarray:
     return np.array([delta, gamma, vega / 100, theta / 365, rho / 100])
 
 
-def put_spread_value(warrant: PutWarrant, lookback: float, spot, t_fix: float, t_pay: float,
-                     vol: float, rate: float, div_yield: float) -> np.ndarray:
-    """The warrant's payment valued as notional/lookback puts at the upper strike less
-    notional/initial puts at the lower strike; vectorised over spot and lookback."""
+def lookback_put(warrant: PutWarrant, lookback, spot, t_fix: float, t_pay: float, vol: float,
+                 rate: float, div_yield: float):
+    """The long leg: notional/lookback puts struck at the upper strike value; vectorised over
+    spot and lookback."""
     lookback = np.asarray(lookback, float)
-    long = black_scholes(False, spot, warrant.upper_strike * lookback, t_fix, t_pay, vol, rate,
-                         div_yield)[0]
-    short = black_scholes(False, spot, warrant.lower_strike_value, t_fix, t_pay, vol, rate,
-                          div_yield)[0]
-    return warrant.notional * (long / lookback - short / warrant.initial)
+    return warrant.notional / lookback * option_value(False, spot, warrant.upper_strike * lookback, t_fix,
+                                                      t_pay, vol, rate, div_yield)
+
+
+def lower_put(warrant: PutWarrant, spot, t_fix: float, t_pay: float, vol: float, rate: float, div_yield: float):
+    """The short leg: notional/initial puts struck at the lower strike value."""
+    return warrant.notional / warrant.initial * option_value(False, spot, warrant.lower_strike_value, t_fix,
+                                                             t_pay, vol, rate, div_yield)
+
+
+def put_spread_value(warrant: PutWarrant, lookback, spot, t_fix: float, t_pay: float, vol: float,
+                     rate: float, div_yield: float):
+    """The warrant's payment valued as its long leg less its short leg."""
+    args = (t_fix, t_pay, vol, rate, div_yield)
+    return lookback_put(warrant, lookback, spot, *args) - lower_put(warrant, spot, *args)

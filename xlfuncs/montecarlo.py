@@ -9,6 +9,7 @@ bounded whatever the number of paths. The same inputs and seed give the same dig
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -65,18 +66,32 @@ def normals(engine: qmc.Sobol, count: int) -> np.ndarray:
     return np.concatenate([z, -z])
 
 
+@lru_cache(maxsize=512)
+def scrambled_sobol(dims: int, seed: int, stream: int) -> qmc.Sobol:
+    """The `stream`-th scrambled Sobol engine of a seed (0 the pilot, then the replicates).
+    Scrambling is the costly part, so engines are kept and rewound for every valuation that
+    uses the same seed and dimension, as greeks and solvers do."""
+    sequence = np.random.SeedSequence(seed).spawn(stream + 1)[stream]
+    return qmc.Sobol(dims, seed=np.random.default_rng(sequence))
+
+
+def rewound(dims: int, seed: int, stream: int) -> qmc.Sobol:
+    engine = scrambled_sobol(dims, seed, stream)
+    engine.reset()
+    return engine
+
+
 def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCarlo) -> Estimate:
     """Mean of `y - beta (x - control_mean)` over the paths, where `sample(z)` maps standard
     normals of shape (paths, dims) to discounted payments `y` and a control `x` of known mean."""
-    pilot_seed, *replicate_seeds = np.random.SeedSequence(settings.seed).spawn(settings.replicates + 1)
-    y, x = sample(normals(qmc.Sobol(dims, seed=np.random.default_rng(pilot_seed)), PILOT_POINTS // 2))
+    y, x = sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2))
     spread = np.var(x)
     beta = np.cov(y, x, ddof=0)[0, 1] / spread if spread > 0 else 0.0
 
     per_replicate = settings.points_per_replicate
     means = []
-    for seed in replicate_seeds:
-        engine = qmc.Sobol(dims, seed=np.random.default_rng(seed))
+    for stream in range(1, settings.replicates + 1):
+        engine = rewound(dims, settings.seed, stream)
         total = 0.0
         for start in range(0, per_replicate, CHUNK_POINTS):
             y, x = sample(normals(engine, min(CHUNK_POINTS, per_replicate - start)))

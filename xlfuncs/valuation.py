@@ -13,7 +13,8 @@ from functools import cached_property, lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from .analytic import display_greeks, note_greeks_per_unit, put_spread_value
+from . import analytic
+from .analytic import display_greeks, lookback_put, lower_put, note_greeks_per_unit, put_spread_value
 from .calendar import trading_days
 from .market import Market
 from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
@@ -35,8 +36,7 @@ def checked_spread(funding_spread) -> float:
 def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
                funding_spread: float) -> float:
     """Closed-form value per security: the bond plus the option legs of the replication."""
-    return float(note_greeks_per_unit(note, market, final_date, payment_date,
-                                      checked_spread(funding_spread))[0])
+    return analytic.note_value(note, market, final_date, payment_date, checked_spread(funding_spread))
 
 
 def note_greeks(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
@@ -160,8 +160,9 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSche
         path = lognormal_paths(market.spot, times, market.vol, market.rate - market.div_yield, z)
         lookback = np.maximum(lookback_so_far, path.max(axis=1))
         window_end = path[:, -1]
-        return (put_spread_value(warrant, lookback, window_end, to_expiry, t_settle, *args),
-                put_spread_value(warrant, lookback_so_far, window_end, to_expiry, t_settle, *args))
+        short = lower_put(warrant, window_end, to_expiry, t_settle, *args)
+        return (lookback_put(warrant, lookback, window_end, to_expiry, t_settle, *args) - short,
+                lookback_put(warrant, lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
 
     return estimate(sample, times.size, known_strikes, settings)
 
