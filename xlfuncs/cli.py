@@ -16,9 +16,19 @@ def main(argv=None) -> int:
     templates = commands.add_parser("templates", help="rebuild the template workbooks, with every "
                                                       "formula's value computed and cached")
     templates.add_argument("--out", type=Path, default=Path("workbooks"), help="folder (default: workbooks)")
+    quote = commands.add_parser("quote", help="turn a deal list into client quote workbooks, frozen to values")
+    quote.add_argument("deals", type=Path, help="deal list: .csv, .yaml or .json, one deal per row")
+    quote.add_argument("--out", type=Path, required=True, help="folder for the quotes and summary.csv")
+    quote.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    quote.add_argument("--force", action="store_true", help="rebuild quotes that are up to date")
+    quote.add_argument("--template", action="append", default=[], metavar="PRODUCT=PATH",
+                       help="use another template for note or warrant (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "examples":
         print(supplement.report())
+    elif args.command == "quote":
+        from .quotes import main as quote_main
+        return quote_main(args.deals, args.out, args.jobs, args.force, args.template)
     elif args.command == "templates":
         from .templates import build_templates
         for path in build_templates(args.out):

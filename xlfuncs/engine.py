@@ -22,6 +22,7 @@ from . import excel
 from .xlsx import ErrorValue
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
 
 
 def excel_cell(value):
@@ -72,16 +73,21 @@ class Calculation:
         self.book = Path(path).name
         self.model = formulas.ExcelModel().loads(str(path)).finish()
 
-    def calculate(self, changes: dict | None = None) -> dict[tuple[str, str], object]:
-        """Values of every computed cell, {(SHEET, A1): value}, after setting `changes`
-        ({(sheet, A1): value}) as inputs; ranges are split into their cells."""
+    def calculate(self, changes: dict | None = None, sheets=None) -> dict[tuple[str, str], object]:
+        """Values of the workbook's cells, {(SHEET, A1): value}, after setting `changes`
+        ({(sheet, A1): value}) as inputs; ranges are split into their cells. With `sheets`,
+        only those sheets' cells (and what they depend on) are computed."""
         inputs = {f"'[{self.book}]{sheet.upper()}'!{ref.upper()}": value
                   for (sheet, ref), value in (changes or {}).items()}
-        solution = self.model.calculate(inputs=inputs)
+        outputs = None
+        if sheets is not None:
+            wanted = {sheet.upper() for sheet in sheets}
+            outputs = [node for node in self.model.dsp.data_nodes
+                       if (match := CELL.match(str(node))) and match["sheet"] in wanted]
+        solution = self.model.calculate(inputs=inputs, outputs=outputs)
         values = {}
-        pattern = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
         for key, ranges in solution.items():
-            match = pattern.match(key)
+            match = CELL.match(str(key))
             if not match or not hasattr(ranges, "value"):
                 continue
             min_col, min_row, _, _ = range_boundaries(match["ref"])

@@ -1,0 +1,56 @@
+"""`xlfuncs quote` on 1,000 deals (half notes, half warrants, default Monte Carlo settings)
+with --jobs 2: prints wall time, deals per second and peak memory (largest process)."""
+import csv
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEALS = 1000
+
+
+def deal_list(path: Path) -> None:
+    """Variations of the bundled example deals: spots, vols, strikes, caps, valuation dates."""
+    with (ROOT / "examples" / "deals.csv").open(newline="") as handle:
+        examples = list(csv.DictReader(handle))
+    notes = [d for d in examples if d["product"] == "note"]
+    warrants = [d for d in examples if d["product"] == "warrant"]
+    rng = random.Random(1)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(examples[0]))
+        writer.writeheader()
+        for number in range(DEALS):
+            deal = dict(rng.choice(notes if number % 2 == 0 else warrants))
+            deal["deal_id"] = f"B-{number:04d}"
+            deal["spot"] = f"{float(deal['spot']) * rng.uniform(0.9, 1.1):.2f}"
+            deal["vol"] = f"{rng.uniform(0.12, 0.25):.4f}"
+            if deal["product"] == "warrant":
+                deal["upper_strike"] = f"{rng.uniform(0.90, 0.98):.3f}"
+            else:
+                deal["max_return"] = f"{rng.uniform(0.15, 0.35):.3f}"
+            writer.writerow(deal)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as folder:
+        deals = Path(folder) / "deals.csv"
+        deal_list(deals)
+        start = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "xlfuncs", "quote", str(deals), "--out", f"{folder}/out",
+                              "--jobs", "2"], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+        print(run.stdout.strip() or run.stderr.strip()[-500:])
+        print(f"{DEALS} deals with --jobs 2: {seconds:.1f} s, {DEALS / seconds:.1f} deals per second, "
+              f"peak memory {peak:.0f} MB (largest process)")
+
+
+if __name__ == "__main__":
+    main()
