@@ -6,8 +6,10 @@ into Excel's: empty and error cells become None, dates come back as date serials
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import io
 import re
 from pathlib import Path
 
@@ -71,7 +73,8 @@ class Calculation:
     def __init__(self, path: Path):
         register_functions()
         self.book = Path(path).name
-        self.model = formulas.ExcelModel().loads(str(path)).finish()
+        with contextlib.redirect_stderr(io.StringIO()):  # formulas draws a progress bar while compiling
+            self.model = formulas.ExcelModel().loads(str(path)).finish()
 
     def calculate(self, changes: dict | None = None, sheets=None) -> dict[tuple[str, str], object]:
         """Values of the workbook's cells, {(SHEET, A1): value}, after setting `changes`

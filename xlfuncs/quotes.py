@@ -227,6 +227,7 @@ def objects(deal: Deal) -> dict:
     warrant = PutWarrant(v["initial"], v["upper_strike"], v["lower_strike"], v.get("notional", 1000.0))
     schedule = LookbackSchedule(v["window_start"], v["window_end"], v["expiration"], v["settlement"])
     closes = v.get("closes", ())
+    observed_lookback(warrant, market.as_of, schedule, closes)  # checked as given, before padding
     closes = closes + (None,) * (len(schedule.window_days) - len(closes))  # as the Lookback sheet holds them
     return dict(warrant=warrant, market=market, schedule=schedule, closes=closes, settings=settings,
                 premium=to_number("premium", v["premium"]))
@@ -288,8 +289,6 @@ class QuoteBook:
         self.template = Path(template)
         self.calculation = Calculation(self.template)
         wb = load_workbook(self.template)
-        if "Quote" not in wb.sheetnames:
-            raise DealListError(f"{self.template}: a template needs a Quote sheet")
         self.names = {name: [(sheet, ref.replace("$", "")) for sheet, ref in defined.destinations]
                       for name, defined in wb.defined_names.items()}
         with tempfile.TemporaryDirectory() as folder:
@@ -343,6 +342,20 @@ def excel_value(value):
 
 
 # The run
+
+def check_template(path: Path) -> None:
+    """A template is read with defused XML and must have a Quote sheet; else a DealListError
+    saying why (the first cause, such as an XML entity defusedxml forbids)."""
+    try:
+        sheets = load_workbook(path, read_only=True).sheetnames
+    except Exception as error:  # openpyxl wraps the cause; report the first one
+        cause = error
+        while cause.__cause__ or cause.__context__:
+            cause = cause.__cause__ or cause.__context__
+        raise DealListError(f"{path}: cannot be read safely: {type(cause).__name__}: {cause}") from None
+    if "Quote" not in sheets:
+        raise DealListError(f"{path}: a template needs a Quote sheet")
+
 
 WORKER: dict = {}
 
@@ -400,6 +413,8 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     for product, path in chosen.items():
         if not path.is_file():
             raise DealListError(f"{path}: no {product} template there")
+    for path in chosen.values():
+        check_template(path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.xlsx.*.tmp"):  # left by a run that was killed mid-write
@@ -436,15 +451,14 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
 def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str]) -> int:
     started = time.perf_counter()
     try:
-        chosen = dict(template.split("=", 1) for template in templates)
-        unknown = set(chosen) - set(TEMPLATES)
-        if unknown:
-            raise DealListError(f"--template takes note=PATH or warrant=PATH, got {sorted(unknown)[0]!r}")
+        chosen = {}
+        for template in templates:
+            product, given, path = template.partition("=")
+            if not given or product not in TEMPLATES or not path:
+                raise DealListError(f"--template takes note=PATH or warrant=PATH, got {template!r}")
+            chosen[product] = Path(path)
         records, summary = run(deals, out, jobs, force, chosen)
     except (DealListError, TermError, OSError) as error:
-        print(f"xlfuncs quote: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:  # a template that defused XML refused, or --template without '='
         print(f"xlfuncs quote: {error}", file=sys.stderr)
         return 2
     counts = {status: sum(r["status"] == status for r in records) for status in ("written", "skipped", "failed")}

@@ -1,0 +1,275 @@
+"""Batch client quotes: `xlfuncs quote DEALS --out DIR`, end to end."""
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+import yaml
+
+from xlfuncs import payments, quotes, valuation
+from xlfuncs.market import Market
+from xlfuncs.montecarlo import MonteCarlo
+from xlfuncs.terms import PutWarrant
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "deals.csv"
+TEMPLATES = sorted((ROOT / "workbooks").glob("*.xlsx"))
+HEADER = list(csv.DictReader(EXAMPLES.open()).fieldnames)
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "xlfuncs", "quote", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, **kwargs)
+
+
+def example_rows():
+    return list(csv.DictReader(EXAMPLES.open(newline="")))
+
+
+def write_deals(path, rows):
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def summary(folder):
+    return {row["deal_id"]: row for row in csv.DictReader((folder / "summary.csv").open(newline=""))}
+
+
+def digests(paths):
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quotes")
+    before = digests(TEMPLATES)
+    result = cli(EXAMPLES, "--out", out, "--jobs", 2)
+    return out, result, before
+
+
+def test_every_example_deal_becomes_a_client_workbook(example_run):
+    out, result, _ = example_run
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"14 deals: 14 written, 0 up to date, 0 failed in [\d.]+ s; summary in \S+summary.csv\n",
+                        result.stdout)
+    ids = [row["deal_id"] for row in example_rows()]
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{i}.xlsx" for i in ids] + ["summary.csv"])
+
+
+def test_client_workbook_is_the_quote_sheet_frozen_with_its_chart(example_run):
+    out, _, _ = example_run
+    for path in out.glob("*.xlsx"):
+        with zipfile.ZipFile(path) as package:
+            assert package.testzip() is None
+            sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/sheet")]
+            assert len(sheets) == 1 and b"<f" not in package.read(sheets[0])
+        wb = openpyxl.load_workbook(path)
+        assert wb.sheetnames == ["Quote"] and len(wb["Quote"]._charts) == 1
+        assert wb["Quote"].print_area and not list(wb.defined_names)
+
+
+def quote_cells(path):
+    """Label -> value of the quote's labelled fields, and its scenario rows."""
+    ws = openpyxl.load_workbook(path)["Quote"]
+    fields = {row[0]: row[1] for row in ws.iter_rows(min_col=1, max_col=2, values_only=True) if row[0]}
+    start = next(r for r in range(1, 80) if str(ws.cell(r, 1).value).startswith("Change from") or
+                 ws.cell(r, 1).value == "Underlying return") + 1
+    scenarios = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(start, start + 10)]
+    return fields, scenarios
+
+
+def test_warrant_quote_shows_the_xlfuncs_numbers(example_run):
+    out, _, _ = example_run
+    fields, scenarios = quote_cells(out / "W-203.xlsx")
+    deal = next(row for row in example_rows() if row["deal_id"] == "W-203")
+    closes = tuple(float(c) if c else None for c in deal["closes"].split(";"))
+    warrant = PutWarrant(5907.55, 0.95, 0.75)
+    schedule = valuation.LookbackSchedule(dt.date(2025, 5, 21), dt.date(2025, 6, 20), dt.date(2025, 10, 10),
+                                          dt.date(2025, 10, 17))
+    market = Market(5951.30, dt.date(2025, 6, 4), 0.16, 0.043, 0.013)
+    closes += (None,) * (21 - len(closes))
+    expected = valuation.warrant_mc_value(warrant, market, schedule, closes, MonteCarlo())
+    assert fields["Estimated value"] == pytest.approx(expected.value, rel=1e-12)
+    assert float(summary(out)["W-203"]["value"]) == pytest.approx(expected.value, rel=1e-12)
+    assert float(summary(out)["W-203"]["stderr"]) == pytest.approx(expected.stderr, rel=1e-12)
+    assert fields["Prepared for"] == "Meridian Endowment"
+    assert fields["Valuation date"] == dt.datetime(2025, 6, 4)
+    assert fields["Lookback underlying value (so far)"] == 5951.30
+    assert fields["Breakeven final value"] == pytest.approx((0.95 - 0.02728) * 5951.30)
+    assert fields["Model inputs"] == "spot 5,951.30, vol 16.0%, rate 4.30%, dividend yield 1.30%"
+    finals = np.array([row[1] for row in scenarios], dtype=float)
+    assert finals == pytest.approx(5951.30 * (1 + np.array([row[0] for row in scenarios])))
+    assert [row[2] for row in scenarios] == pytest.approx(payments.warrant_payment(warrant, 5951.30, finals).tolist())
+
+
+def test_note_quote_and_summary(example_run):
+    out, _, _ = example_run
+    fields, scenarios = quote_cells(out / "17291TGZ5.xlsx")
+    row = summary(out)["17291TGZ5"]
+    assert fields["Estimated value"] == pytest.approx(float(row["value"]), rel=1e-12)
+    assert float(row["stderr"]) == 0.0 and float(row["breakeven"]) == pytest.approx(1.1 * 4550.58)
+    assert [r[2] for r in scenarios[:2]] == [1230.0, 1230.0]  # -50% and -30%: capped at $1,230.00
+    assert set(summary(out)) == {r["deal_id"] for r in example_rows()}
+    assert {r["status"] for r in summary(out).values()} == {"written"}
+
+
+def test_live_templates_are_never_modified(example_run):
+    _, _, before = example_run
+    assert digests(TEMPLATES) == before
+
+
+def test_rerun_skips_up_to_date_quotes_rebuilds_changed_ones_and_force(tmp_path):
+    rows = [r for r in example_rows() if r["deal_id"] in ("N-101", "W-201")]
+    deals = write_deals(tmp_path / "deals.csv", rows)
+    out = tmp_path / "out"
+    records, _ = quotes.run(deals, out)
+    assert sorted(r["status"] for r in records) == ["written", "written"]
+    written = {p.name: p.stat().st_mtime_ns for p in out.glob("*.xlsx")}
+    records, _ = quotes.run(deals, out)
+    assert sorted(r["status"] for r in records) == ["skipped", "skipped"]
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.xlsx")} == written
+    assert float(summary(out)["W-201"]["value"]) > 0  # numbers kept for skipped deals
+    rows[1]["vol"] = "0.2"
+    write_deals(deals, rows)
+    records, _ = quotes.run(deals, out)
+    assert {r["deal_id"]: r["status"] for r in records} == {"N-101": "skipped", "W-201": "written"}
+    records, _ = quotes.run(deals, out, force=True)
+    assert sorted(r["status"] for r in records) == ["written", "written"]
+
+
+BAD_ROWS = [
+    ({"deal_id": "X-1", "product": "bond"}, "product must be note or warrant, got 'bond'"),
+    ({"deal_id": "X-2", "buffer": ""}, "buffer is required for a note"),
+    ({"deal_id": "X-3", "buffer": "1.5"}, "buffer must be at least 0 and below 1, got 1.5"),
+    ({"deal_id": "X-4", "initial": "4,55O.58"}, "initial must be a number, got '4,55O.58'"),
+    ({"deal_id": "X-5", "as_of": "29/11/2023"}, "as_of must be an ISO date like 2025-05-28, got '29/11/2023'"),
+    ({"deal_id": "X-6", "upper_strike": "0.95"}, "upper_strike is not a term of a note"),
+    ({"deal_id": "X-7", "as_of": "2024-12-03"}, "final_date must not be before as_of (2024-12-03), got 2024-12-02"),
+    ({"deal_id": "X-8", "paths": "500"}, "paths must be at least 1000, got 500"),
+    ({"deal_id": "X-9", "client": ""}, "client is required"),
+]
+
+
+def test_bad_rows_are_reported_and_every_good_deal_is_still_produced(tmp_path, capsys):
+    base = next(r for r in example_rows() if r["deal_id"] == "N-101")
+    good_warrant = next(r for r in example_rows() if r["deal_id"] == "W-201")
+    rows = [base] + [{**base, **changes} for changes, _ in BAD_ROWS]
+    rows += [{**good_warrant, "deal_id": "DUP"}, {**good_warrant, "deal_id": "DUP", "vol": "0.3"}, good_warrant]
+    rows.append({**good_warrant, "deal_id": "W-short", "closes": "5907.55;5907.55"})
+    deals = write_deals(tmp_path / "deals.csv", rows)
+    assert quotes.main(deals, tmp_path / "out", 1, False, []) == 1
+    err = capsys.readouterr().err.splitlines()
+    expected = [f"row {row} ({changes['deal_id']}): {message}"
+                for row, (changes, message) in enumerate(BAD_ROWS, start=3)]
+    expected += ["row 12 (DUP): duplicate deal_id (rows 12, 13)", "row 13 (DUP): duplicate deal_id (rows 12, 13)",
+                 "row 15 (W-short): closes must have an entry for each of the 5 window trading days closed by "
+                 "as_of (2025-05-28), got 2"]
+    assert err == expected
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["N-101.xlsx", "W-201.xlsx", "summary.csv"]
+    statuses = {(r["row"], r["status"]) for r in csv.DictReader((tmp_path / "out" / "summary.csv").open())}
+    assert ("2", "written") in statuses and ("14", "written") in statuses and ("3", "failed") in statuses
+
+
+def test_unknown_columns_are_an_error_not_ignored(tmp_path, capsys):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(EXAMPLES.read_text().replace("funding_spread", "fundng_spread", 1))
+    assert quotes.main(deals, tmp_path / "out", 1, False, []) == 2
+    assert "unknown column 'fundng_spread'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_yaml_and_json_deal_lists_give_the_same_quotes(tmp_path):
+    rows = [r for r in example_rows() if r["deal_id"] in ("N-102", "W-203")]
+    records = [{key: value for key, value in row.items() if value} for row in rows]
+    records[1]["closes"] = [float(c) if c else None for c in records[1]["closes"].split(";")]
+    (tmp_path / "deals.yaml").write_text(yaml.safe_dump(records))
+    (tmp_path / "deals.json").write_text(json.dumps(records))
+    write_deals(tmp_path / "deals.csv", rows)
+    values = {}
+    for kind in ("csv", "yaml", "json"):
+        quotes.run(tmp_path / f"deals.{kind}", tmp_path / kind)
+        values[kind] = {deal: row["value"] for deal, row in summary(tmp_path / kind).items()}
+    assert values["csv"] == values["yaml"] == values["json"] and len(values["csv"]) == 2
+
+
+def test_text_that_starts_like_a_formula_is_written_as_text(tmp_path):
+    base = next(r for r in example_rows() if r["deal_id"] == "N-101")
+    client = '=HYPERLINK("http://example.invalid","click")'
+    deals = write_deals(tmp_path / "deals.csv", [{**base, "deal_id": "@SUM(1)", "client": client}])
+    records, _ = quotes.run(deals, tmp_path / "out")
+    assert records[0]["output"] == "SUM_1.xlsx"
+    with zipfile.ZipFile(tmp_path / "out" / "SUM_1.xlsx") as package:
+        sheet = package.read(next(n for n in package.namelist() if n.startswith("xl/worksheets/sheet"))).decode()
+    assert "HYPERLINK" in sheet and "<f>" not in sheet and 't="inlineStr"' in sheet
+    assert openpyxl.load_workbook(tmp_path / "out" / "SUM_1.xlsx")["Quote"]["B4"].value == client
+    row = next(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
+    assert row["client"] == "'" + client and row["deal_id"] == "'@SUM(1)"
+
+
+def test_a_run_killed_midway_leaves_only_complete_workbooks_and_a_rerun_finishes(tmp_path):
+    rows = [{**row, "deal_id": f"K-{n:03d}-{row['deal_id']}"} for n in range(4) for row in example_rows()]
+    deals = write_deals(tmp_path / "deals.csv", rows)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "xlfuncs", "quote", str(deals), "--out", str(out),
+                                "--jobs", "2"], cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*.xlsx"))) < 5 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    complete = list(out.glob("*.xlsx"))
+    assert 5 <= len(complete) < len(rows) and not (out / "summary.csv").exists()
+    for path in complete:  # renamed into place only when whole
+        with zipfile.ZipFile(path) as package:
+            assert package.testzip() is None
+        assert openpyxl.load_workbook(path).sheetnames == ["Quote"]
+    records, _ = quotes.run(deals, out)
+    statuses = [r["status"] for r in records]
+    assert statuses.count("skipped") == len(complete) and statuses.count("written") == len(rows) - len(complete)
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{r['deal_id']}.xlsx" for r in rows] + ["summary.csv"])
+
+
+def test_templates_from_outside_are_parsed_with_defused_xml(tmp_path):
+    assert openpyxl.xml.DEFUSEDXML  # openpyxl itself refuses entity tricks
+    bomb = tmp_path / "bomb.xlsx"
+    note_template = ROOT / "workbooks" / "bearish_buffer_note.xlsx"
+    with zipfile.ZipFile(note_template) as source, zipfile.ZipFile(bomb, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/workbook.xml":
+                entities = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                data = data.replace(b"?>", b"?>" + entities.encode(), 1) if data.startswith(b"<?xml") \
+                    else entities.encode() + data
+            target.writestr(name, data)
+    shutil.copy(EXAMPLES, tmp_path / "deals.csv")
+    result = cli(tmp_path / "deals.csv", "--out", tmp_path / "out", "--template", f"note={bomb}")
+    assert result.returncode == 2
+    assert "EntitiesForbidden" in result.stderr or "forbidden" in result.stderr.lower()
+    assert not list((tmp_path / "out").glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd.xlsx"), ("CON", "CON_.xlsx"),
+                                           ("a b/c:d", "a_b_c_d.xlsx"), ("N-101", "N-101.xlsx")])
+def test_output_names_use_safe_characters_only(deal_id, name):
+    assert quotes.Deal(2, deal_id, "c", "note", ()).output_name == name
+
+
+def test_a_deal_id_with_nothing_to_name_a_file_is_an_error():
+    with pytest.raises(quotes.DealError, match="deal_id must contain a letter or digit"):
+        quotes.Deal(2, "%%%", "c", "note", ()).output_name  # noqa: B018
