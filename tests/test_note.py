@@ -91,7 +91,7 @@ def test_breakeven_refuses_prices_no_final_value_defines(excel, price, message):
 def test_command_prints_the_examples_as_in_the_supplement():
     out = subprocess.run([sys.executable, "-m", "xlfuncs", "examples"], capture_output=True,
                          text=True, check=True).stdout
-    for name, final, underlying_return, payment in EXAMPLES:
+    for _, final, underlying_return, payment in EXAMPLES:
         assert f"{final} | {underlying_return} | {payment} |" in out
     assert "breakeven at $1,000.00: final value 110.00" in out
 

@@ -1,5 +1,4 @@
 """Template workbooks: rebuilt by code, computed by the formulas engine with our functions, live."""
-import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -129,7 +128,7 @@ def test_layout_names_config_and_legacy_array_formulas(path):
 
 
 def test_note_examples_are_the_supplement_s(note):
-    for (name, final, underlying_return, payment), got_final, got_payment in zip(
+    for (_, final, _, payment), got_final, got_payment in zip(
             NOTE_EXAMPLES, note["ExampleFinals"], note["ExamplePayments"]):
         assert_printed(got_final, final)
         assert_printed(got_payment, payment)

@@ -160,6 +160,6 @@ def test_lookback_value_is_never_below_the_initial_value(excel):
 def test_command_prints_both_tables_as_in_the_supplement():
     out = subprocess.run([sys.executable, "-m", "xlfuncs", "examples"], capture_output=True,
                          text=True, check=True).stdout
-    for lookback, text in TABLES.values():
+    for _, text in TABLES.values():
         for line in text.splitlines():
             assert line in out

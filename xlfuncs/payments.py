@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .terms import BufferNote, PutWarrant, TermError, finite, positive, require
+from .terms import BufferNote, PutWarrant, TermError, positive, require
 
 
 def final_values(final) -> np.ndarray:

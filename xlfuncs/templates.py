@@ -20,7 +20,8 @@ from .calendar import trading_days
 from .engine import Calculation
 from .montecarlo import DEFAULT_PATHS, DEFAULT_SEED
 from .payments import warrant_breakeven
-from .supplement import NOTE_EXAMPLE_FINALS, TABLE_GRID, WARRANT, WARRANT_PREMIUM, WARRANT_TABLE_LOOKBACKS
+from .supplement import NOTE_EXAMPLE_FINALS, WARRANT, WARRANT_PREMIUM, WARRANT_TABLE_LOOKBACKS
+from .supplement import warrant_table_finals as supplement_table_finals
 from .workbook import (DATE, GREEK, HEADER_FILL, HEADER_FONT, LEVEL2, LEVEL3, LEVEL4, MONEY, MONEY_NEGATIVE,
                        NOTE_FONT, PERCENT2, PERCENT3, WHOLE, Sheet, conf_sheet, define, excel_date,
                        scatter_chart)
@@ -279,15 +280,14 @@ def build_note() -> Workbook:
 
 
 def warrant_table_finals(name: str, lookback: float) -> list:
-    """Final values of a supplement table in its printed order: the grid, with the upper strike
-    and breakeven rows as formulas of the table's cells, so they follow the terms."""
+    """Final values of a supplement table in its printed order, with the upper strike and
+    breakeven rows as formulas of the table's cells, so they follow the terms."""
     upper = WARRANT.upper_strike_value(lookback)
     breakeven = warrant_breakeven(WARRANT, lookback, WARRANT_PREMIUM)
-    grid = [float(value) for value in TABLE_GRID if not np.isclose(value, upper)]
-    return ([value for value in grid if value > upper] + [f"=UpperStrike*{name}Lookback"]
-            + [value for value in grid if breakeven < value < upper]
-            + [f"=WARRANT_BREAKEVEN(Premium,TablesInitial,{name}Lookback,UpperStrike,LowerStrike,Notional)"]
-            + [value for value in grid if value < breakeven])
+    formulas = {upper: f"=UpperStrike*{name}Lookback",
+                breakeven: f"=WARRANT_BREAKEVEN(Premium,TablesInitial,{name}Lookback,UpperStrike,LowerStrike,Notional)"}
+    return [next((formula for value, formula in formulas.items() if np.isclose(final, value)), float(final))
+            for final in supplement_table_finals(WARRANT, lookback, WARRANT_PREMIUM)]
 
 
 def build_warrant() -> Workbook:
