@@ -23,7 +23,6 @@ from openpyxl.utils.cell import range_boundaries, get_column_letter
 from . import excel
 from .xlsx import ErrorValue
 
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
 
 
@@ -38,8 +37,8 @@ def engine_cell(value):
     """One result of ours as the engine stores it: blanks as "", dates as serials."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return (value - EXCEL_EPOCH).days
+    if isinstance(value, dt.date):
+        return excel.serial(value)
     return value
 
 

@@ -55,6 +55,11 @@ ARG_DOCS = {
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (for serials after Feb 1900)
 
 
+def serial(day: dt.date) -> int:
+    """The Excel date serial of a date (or of a datetime's day)."""
+    return ((day.date() if isinstance(day, dt.datetime) else day) - EXCEL_EPOCH).days
+
+
 def cells(value) -> list:
     """Any Excel input as a 2-D list of cells."""
     if not isinstance(value, (list, tuple)):
@@ -95,12 +100,12 @@ def date(value, name) -> dt.date:
     if isinstance(cell, dt.date):
         return cell
     try:
-        serial = finite(name, cell)
+        day_number = finite(name, cell)
     except TermError:
         raise TermError(f"{name} must be a date, got {cell!r}") from None
-    if not 61 <= serial < 2958466:
-        raise TermError(f"{name} must be a date (an Excel serial from 61 to 2958465), got {serial:g}")
-    return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    if not 61 <= day_number < 2958466:
+        raise TermError(f"{name} must be a date (an Excel serial from 61 to 2958465), got {day_number:g}")
+    return EXCEL_EPOCH + dt.timedelta(days=int(day_number))
 
 
 def dates(value, name) -> tuple[dt.date, ...]:

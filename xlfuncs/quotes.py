@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from . import xlsx
 from .engine import Calculation
+from .excel import serial
 from .market import Market
 from .montecarlo import DEFAULT_PATHS, DEFAULT_SEED, MonteCarlo
 from .payments import note_breakeven, warrant_breakeven
@@ -201,8 +202,7 @@ def read_deals(path: Path) -> tuple[list[Deal], list[dict]]:
         for deal in same:
             reason = ("duplicate deal_id" if len({d.deal_id for d in same}) == 1
                       else "deal_id names the same output file as another deal")
-            failures.append(failure(deal.row, {"deal_id": deal.deal_id, "client": deal.client,
-                                               "product": deal.product}, f"{reason} (rows {rows})"))
+            failures.append({**record_of(deal), "status": "failed", "message": f"{reason} (rows {rows})"})
     bad = {record["row"] for record in failures}
     return [deal for deal in deals if deal.row not in bad], sorted(failures, key=lambda r: r["row"])
 
@@ -230,7 +230,7 @@ def objects(deal: Deal) -> dict:
     observed_lookback(warrant, market.as_of, schedule, closes)  # checked as given, before padding
     closes = closes + (None,) * (len(schedule.window_days) - len(closes))  # as the Lookback sheet holds them
     return dict(warrant=warrant, market=market, schedule=schedule, closes=closes, settings=settings,
-                premium=to_number("premium", v["premium"]))
+                premium=v["premium"])
 
 
 def analyse(deal: Deal) -> dict:
@@ -336,9 +336,7 @@ def expand(sheet: str, ref: str) -> list[tuple[str, str]]:
 
 def excel_value(value):
     """A deal value as a cell holds it: dates as serials, text as text."""
-    if isinstance(value, dt.date):
-        return (value - dt.date(1899, 12, 30)).days
-    return value
+    return serial(value) if isinstance(value, dt.date) else value
 
 
 # The run
@@ -406,7 +404,7 @@ def write_summary(folder: Path, records: list[dict]) -> Path:
 
 
 def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
-        templates: dict[str, Path] | None = None, progress=None) -> tuple[list[dict], Path]:
+        templates: dict[str, Path] | None = None) -> tuple[list[dict], Path]:
     """Quote every deal of `deals_path` into `out`; returns the summary records and the summary file."""
     root = Path(__file__).resolve().parent.parent / "workbooks"
     chosen = {product: Path((templates or {}).get(product, root / name)) for product, name in TEMPLATES.items()}
@@ -432,7 +430,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
                             "message": "up to date"})
         else:
             todo.append((deal, str(target), stamp))
-    bar = tqdm(total=len(todo), unit="deal", disable=None if progress is None else not progress, file=sys.stderr)
+    bar = tqdm(total=len(todo), unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
     paths = {product: str(path) for product, path in chosen.items()}
     if jobs <= 1:
         start_worker(paths)
