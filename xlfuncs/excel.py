@@ -74,27 +74,25 @@ def shape(rows) -> str:
     return f"{len(rows)}x{len(rows[0])}"
 
 
-def number(value, name, default=None) -> float:
-    """One cell as a finite number; a blank cell is `default`, or an error if there is none."""
+def single_cell(value, name, blank_allowed: bool = False):
+    """The one cell of an argument: an error for a range, and for a blank unless allowed."""
     rows = cells(value)
     if len(rows) != 1 or len(rows[0]) != 1:
         raise TermError(f"{name} must be a single cell, got a {shape(rows)} range")
-    cell = rows[0][0]
-    if cell is None:
-        if default is None:
-            raise TermError(f"{name} is required but blank")
-        return default
-    return finite(name, cell)
+    if rows[0][0] is None and not blank_allowed:
+        raise TermError(f"{name} is required but blank")
+    return rows[0][0]
+
+
+def number(value, name, default=None) -> float:
+    """One cell as a finite number; a blank cell is `default`, or an error if there is none."""
+    cell = single_cell(value, name, blank_allowed=default is not None)
+    return default if cell is None else finite(name, cell)
 
 
 def date(value, name) -> dt.date:
     """One cell as a date: an Excel date serial (as Office.js sends it) or a date (classic)."""
-    cell = cells(value)
-    if len(cell) != 1 or len(cell[0]) != 1:
-        raise TermError(f"{name} must be a single cell, got a {shape(cell)} range")
-    cell = cell[0][0]
-    if cell is None:
-        raise TermError(f"{name} is required but blank")
+    cell = single_cell(value, name)
     if isinstance(cell, dt.datetime):
         return cell.date()
     if isinstance(cell, dt.date):
