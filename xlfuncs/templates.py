@@ -80,7 +80,9 @@ def note_columns(sheet: Sheet, first_row: int, finals: str, initial: str, paymen
 
 def warrant_columns(sheet: Sheet, first_row: int, rows: int, finals: str, initial: str, lookback: str,
                     payments: str) -> None:
-    """The columns of the supplement's Tables 1 and 2 for the finals in column A (blank for N/A)."""
+    """The columns of the supplement's Tables 1 and 2 for the finals in column A (blank for N/A).
+    Differences are rounded to 1e-10, far below a cent, so that the breakeven row's floating
+    residue (about -1e-13) shows as $0.00 and 0.00%, not as -$0.00."""
     upper, lower, premium = f"UpperStrike*{lookback}", f"LowerStrike*{initial}", "Premium*Notional"
     blank = f'IF({finals}="","",'
     columns = [
@@ -89,8 +91,8 @@ def warrant_columns(sheet: Sheet, first_row: int, rows: int, finals: str, initia
         (f'={blank}IF({finals}<{upper},({upper}-{finals})/{lookback},""))', PERCENT3, None),
         (f'={blank}IF({finals}<={lower},({lower}-{finals})/{initial},""))', PERCENT3, None),
         (f"=WARRANT_PAYMENT({finals},{initial},{lookback},UpperStrike,LowerStrike,Notional)", MONEY, payments),
-        (f"={blank}{payments}-{premium})", MONEY_NEGATIVE, None),
-        (f"={blank}({payments}-{premium})/({premium}))", PERCENT2, None)]
+        (f"={blank}ROUND({payments}-{premium},10))", MONEY_NEGATIVE, None),
+        (f"={blank}ROUND(({payments}-{premium})/({premium}),10))", PERCENT2, None)]
     for offset, (formula, fmt, name) in enumerate(columns):
         sheet.array(2 + offset, first_row, rows, formula, fmt, name)
 
@@ -415,8 +417,8 @@ def build_warrant() -> Workbook:
         [0.1, 0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5],
         [("=Lookback*(1+QuoteChanges)", LEVEL2, "QuoteFinals"),
          ("=WARRANT_PAYMENT(QuoteFinals,Initial,Lookback,UpperStrike,LowerStrike,Notional)", MONEY, "QuotePayments"),
-         ("=QuotePayments-PremiumAmount", MONEY_NEGATIVE, None),
-         ("=(QuotePayments-PremiumAmount)/PremiumAmount", PERCENT2, None)])
+         ("=ROUND(QuotePayments-PremiumAmount,10)", MONEY_NEGATIVE, None),
+         ("=ROUND((QuotePayments-PremiumAmount)/PremiumAmount,10)", PERCENT2, None)])
     conf_sheet(wb)
     return wb
 
