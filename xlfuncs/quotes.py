@@ -293,7 +293,7 @@ class QuoteBook:
                       for name, defined in wb.defined_names.items()}
         with tempfile.TemporaryDirectory() as folder:
             skeleton = Path(folder) / "quote.xlsx"
-            xlsx.frozen_sheet(self.template, "Quote", skeleton)
+            xlsx.frozen_sheet(self.template, "Quote", skeleton, plain=True)
             with zipfile.ZipFile(skeleton) as package:
                 self.parts = {name: package.read(name) for name in package.namelist()}
                 self.quote_part = xlsx.sheet_parts(package)["Quote"]

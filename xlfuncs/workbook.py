@@ -181,6 +181,15 @@ def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, 
     return chart
 
 
+def plain_inputs(ws) -> None:
+    """Input cells styled as ordinary values: no fill, no box, black text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
+                cell.fill, cell.border = PatternFill(), Border()
+                cell.font = cell.font.copy(color="000000")
+
+
 def conf_sheet(wb: Workbook) -> None:
     """The `xlwings.conf` sheet the classic add-in reads to find the functions' module."""
     ws = wb.create_sheet("xlwings.conf")

@@ -185,10 +185,13 @@ def write_atomically(path: Path, write) -> None:
         raise
 
 
-def frozen_sheet(path: Path, title: str, target: Path) -> None:
+def frozen_sheet(path: Path, title: str, target: Path, plain: bool = False) -> None:
     """A copy of one sheet of the xlsx at `path` with every formula frozen to its cached value,
-    its styles, merged cells and charts kept, written atomically to `target`."""
+    its styles, merged cells and charts kept, written atomically to `target`. `plain` drops
+    the input-cell look (a finished document for a reader, not a form)."""
     from openpyxl import load_workbook
+
+    from .workbook import plain_inputs
 
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
         frozen = Path(folder) / "frozen.xlsx"
@@ -198,6 +201,8 @@ def frozen_sheet(path: Path, title: str, target: Path) -> None:
             wb.remove(sheet)
         for name in list(wb.defined_names):
             del wb.defined_names[name]
+        if plain:
+            plain_inputs(wb[title])
         wb.active = 0
         wb.save(frozen)
         rewrite(frozen, {}, target)
