@@ -22,6 +22,7 @@ from xlfuncs import payments, quotes, valuation
 from xlfuncs.market import Market
 from xlfuncs.montecarlo import MonteCarlo
 from xlfuncs.terms import PutWarrant
+from xlfuncs.workbook import INPUT_FILL
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "deals.csv"
@@ -81,6 +82,8 @@ def test_client_workbook_is_the_quote_sheet_frozen_with_its_chart(example_run):
         wb = openpyxl.load_workbook(path)
         assert wb.sheetnames == ["Quote"] and len(wb["Quote"]._charts) == 1
         assert wb["Quote"].print_area and not list(wb.defined_names)
+        fills = {cell.fill.fgColor.rgb for row in wb["Quote"].iter_rows() for cell in row}
+        assert not any(str(rgb).endswith(INPUT_FILL.fgColor.rgb[-6:]) for rgb in fills)  # no form look
 
 
 def quote_cells(path):
