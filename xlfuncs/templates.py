@@ -176,20 +176,28 @@ def quote_sheet(wb: Workbook, product: str, title: str, key_terms, scenario_head
     sheet.finish(freeze="A4")
 
 
-def build_note() -> Workbook:
-    """The Bearish Buffer Securities template."""
+def term_sheet(title: str, supplement: str, cusip: str, isin: str) -> tuple[Workbook, Sheet]:
+    """A new workbook whose Term Sheet opens with what both supplements share: issuer,
+    guarantor and underlying, then the product's CUSIP and ISIN."""
     wb = Workbook()
     wb.remove(wb.active)
-    subtitle = ("Citigroup Global Markets Holdings Inc. · preliminary pricing supplement of November 8, 2023 · "
-                "CUSIP 17291TGZ5 · blue cells are inputs")
     terms = Sheet(wb, "Term Sheet", [38, 38, 62])
-    terms.heading("Bearish Buffer Securities Linked to the S&P 500® Index Due December 5, 2024", subtitle)
+    terms.heading(title, f"Citigroup Global Markets Holdings Inc. · {supplement} · CUSIP {cusip} · "
+                         "blue cells are inputs")
     terms.section("Key terms")
     field_block(terms, [
         ("Issuer", "Citigroup Global Markets Holdings Inc.", None, "Issuer", True),
         ("Guarantor", "Citigroup Inc.", None, None, True),
         ("Underlying", "S&P 500® Index", None, "Underlying", True),
-        ("CUSIP / ISIN", "17291TGZ5 / US17291TGZ57", None, None, True),
+        ("CUSIP / ISIN", f"{cusip} / {isin}", None, None, True)])
+    return wb, terms
+
+
+def build_note() -> Workbook:
+    """The Bearish Buffer Securities template."""
+    wb, terms = term_sheet("Bearish Buffer Securities Linked to the S&P 500® Index Due December 5, 2024",
+                           "preliminary pricing supplement of November 8, 2023", "17291TGZ5", "US17291TGZ57")
+    field_block(terms, [
         ("Stated principal amount", 1000.0, MONEY, "Principal", True, "per security"),
         ("Pricing date", excel_date(dt.date(2023, 11, 29)), DATE, "PricingDate", True),
         ("Issue date", excel_date(dt.date(2023, 12, 4)), DATE, "IssueDate", True),
@@ -294,19 +302,11 @@ def warrant_table_finals(name: str, lookback: float) -> list:
 
 def build_warrant() -> Workbook:
     """The Bearish Put Warrants template."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    subtitle = ("Citigroup Global Markets Holdings Inc. · amended and restated pricing supplement "
-                "No. 2025-USWR0006 of May 28, 2025 · CUSIP 173074TD7 · blue cells are inputs")
     window = (dt.date(2025, 5, 21), dt.date(2025, 6, 20))
-    terms = Sheet(wb, "Term Sheet", [38, 38, 62])
-    terms.heading("Bearish Put Warrants Linked to the S&P 500® Index Expiring October 10, 2025", subtitle)
-    terms.section("Key terms")
+    wb, terms = term_sheet("Bearish Put Warrants Linked to the S&P 500® Index Expiring October 10, 2025",
+                           "amended and restated pricing supplement No. 2025-USWR0006 of May 28, 2025",
+                           "173074TD7", "US173074TD75")
     field_block(terms, [
-        ("Issuer", "Citigroup Global Markets Holdings Inc.", None, "Issuer", True),
-        ("Guarantor", "Citigroup Inc.", None, None, True),
-        ("Underlying", "S&P 500® Index", None, "Underlying", True),
-        ("CUSIP / ISIN", "173074TD7 / US173074TD75", None, None, True),
         ("Notional amount", 1000.0, MONEY, "Notional", True, "per warrant"),
         ("Premium", WARRANT_PREMIUM, PERCENT3, "Premium", True, "per warrant, of the notional amount"),
         ("Pricing date", excel_date(dt.date(2025, 5, 28)), DATE, "PricingDate", True),
