@@ -186,8 +186,7 @@ def plain_inputs(ws) -> None:
     for row in ws.iter_rows():
         for cell in row:
             if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
-                cell.fill, cell.border = PatternFill(), Border()
-                cell.font = cell.font.copy(color="000000")
+                cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
 
 
 def conf_sheet(wb: Workbook) -> None:
