@@ -23,9 +23,6 @@ from scipy.special import ndtr
 from .market import Market
 from .terms import BufferNote, PutWarrant, in_order
 
-GREEKS = ("value", "delta", "gamma", "vega", "theta", "rho")
-
-
 def normal_pdf(x):
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
@@ -46,7 +43,7 @@ def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: f
 
 def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float,
                   rate: float, div_yield: float) -> np.ndarray:
-    """Value and greeks of a European option per unit (rows in GREEKS order); vectorised over
+    """Value and greeks of a European option per unit (rows: value, delta, gamma, vega, theta, rho); vectorised over
     spot and strike. At t_fix = 0 the option is its intrinsic value, paid at t_pay."""
     spot, strike = np.broadcast_arrays(np.asarray(spot, float), np.asarray(strike, float))
     growth = np.exp((rate - div_yield) * t_fix)
@@ -101,7 +98,7 @@ def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_da
 
 def note_greeks_per_unit(note: BufferNote, market: Market, final_date: dt.date,
                          payment_date: dt.date, funding_spread: float) -> np.ndarray:
-    """Value and greeks of the note per security, in GREEKS order and per-unit conventions."""
+    """Value and greeks of the note per security, rows as black_scholes, per-unit conventions."""
     t_fix, t_pay = note_times(market, final_date, payment_date)
     bond_rate = market.rate + funding_spread
     bond = note.principal * np.exp(-bond_rate * t_pay)

@@ -61,11 +61,6 @@ def register_functions() -> None:
         functions[func.__name__] = as_engine_function(func)
 
 
-def cell_key(sheet: str, ref: str) -> str:
-    """The engine's name for a cell or range of a workbook: 'SHEET'!A1 (upper case)."""
-    return f"'{sheet.upper()}'!{ref.upper()}"
-
-
 class Calculation:
     """A loaded workbook model: calculate it, change inputs, read cell values."""
 

@@ -93,7 +93,6 @@ class LookbackSchedule:
     window_end: dt.date
     expiration: dt.date
     settlement: dt.date
-    holidays: tuple | None = None  # replaces the NYSE rules when given
 
     def __post_init__(self):
         in_order(("window_start", self.window_start), ("window_end", self.window_end),
@@ -102,7 +101,7 @@ class LookbackSchedule:
     @cached_property
     def window_days(self) -> tuple[dt.date, ...]:
         """Scheduled trading days of the lookback window."""
-        days = tuple(trading_days(self.window_start, self.window_end, self.holidays))
+        days = tuple(trading_days(self.window_start, self.window_end))
         if not days:
             raise TermError(f"the lookback window {self.window_start.isoformat()} to "
                             f"{self.window_end.isoformat()} has no scheduled trading day")
