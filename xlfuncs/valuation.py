@@ -18,7 +18,7 @@ from .analytic import display_greeks, lookback_put, lower_put, note_greeks_per_u
 from .calendar import trading_days
 from .market import Market
 from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
-from .payments import note_payment
+from .payments import lookback_value, note_payment
 from .terms import BufferNote, PutWarrant, TermError, finite, in_order, require
 
 ONE_DAY = dt.timedelta(days=1)
@@ -51,8 +51,7 @@ def note_mc_value(note: BufferNote, market: Market, final_date: dt.date, payment
                   funding_spread: float, settings: MonteCarlo) -> Estimate:
     """Monte Carlo value of the note: the closed-form bond plus the simulated option payment,
     with the discounted final underlying value as control variate."""
-    in_order(("as_of", market.as_of), ("final_date", final_date), ("payment_date", payment_date))
-    t_fix, t_pay = market.time_to(final_date), market.time_to(payment_date)
+    t_fix, t_pay = analytic.note_times(market, final_date, payment_date)
     bond = note.principal * np.exp(-(market.rate + checked_spread(funding_spread)) * t_pay)
     discount = np.exp(-market.rate * t_pay)
 
@@ -107,6 +106,10 @@ class LookbackSchedule:
                             f"{self.window_end.isoformat()} has no scheduled trading day")
         return days
 
+    def closed_by(self, as_of: dt.date) -> int:
+        """How many of the window's trading days have closed by `as_of` (after its close)."""
+        return sum(day <= as_of for day in self.window_days)
+
 
 def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSchedule,
                       closes: tuple) -> float:
@@ -116,8 +119,7 @@ def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSch
     day. It must reach every day closed by `as_of`; entries for later days must be blank,
     so one fixed range of the whole window can be passed all along.
     """
-    days = schedule.window_days
-    elapsed = sum(day <= as_of for day in days)
+    days, elapsed = schedule.window_days, schedule.closed_by(as_of)
     if len(closes) > len(days):
         raise TermError(f"closes must have at most {len(days)} entries, one per window trading day, "
                         f"got {len(closes)}")
@@ -129,9 +131,7 @@ def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSch
             raise TermError(f"closes must stop at as_of ({as_of.isoformat()}): "
                             f"it has a close for {day.isoformat()}")
     observed = [finite("closes", close) for close in closes[:elapsed] if close is not None]
-    if any(close <= 0 for close in observed):
-        raise TermError(f"closes must be greater than 0, got {min(observed):g}")
-    return max([warrant.initial, *observed])
+    return lookback_value(observed, warrant.initial) if observed else warrant.initial
 
 
 @lru_cache(maxsize=1024)
@@ -170,9 +170,8 @@ def roll_forward(market: Market, schedule: LookbackSchedule, closes: tuple):
     """Market and closes one calendar day later with the spot unchanged (for theta); a window
     trading day passed on the way closes at the spot. Never past expiration."""
     as_of = min(market.as_of + ONE_DAY, schedule.expiration)
-    days = schedule.window_days
-    elapsed = sum(day <= market.as_of for day in days)
-    newly = sum(market.as_of < day <= as_of for day in days)
+    elapsed = schedule.closed_by(market.as_of)
+    newly = schedule.closed_by(as_of) - elapsed
     closes = tuple(closes[:elapsed]) + (market.spot,) * newly
     return market.bumped(as_of=as_of), closes
 
