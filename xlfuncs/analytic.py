@@ -27,6 +27,12 @@ def normal_pdf(x):
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
+def d1_of(forward, strike, stdev):
+    """Black-Scholes d1 for a forward, a strike and the stdev of the log price at fixing."""
+    with np.errstate(divide="ignore"):
+        return (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
+
+
 def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float, rate: float,
                  div_yield: float):
     """Value of a European option per unit, vectorised over spot and strike (the Monte Carlo
@@ -36,8 +42,7 @@ def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: f
     if t_fix <= 0:
         return discount * np.maximum(sign * (forward - strike), 0.0)
     stdev = vol * np.sqrt(t_fix)
-    with np.errstate(divide="ignore"):
-        d1 = (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
+    d1 = d1_of(forward, strike, stdev)
     return discount * sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - stdev)))
 
 
@@ -57,8 +62,7 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
         slope = np.zeros_like(value)
     else:
         stdev = vol * np.sqrt(t_fix)
-        with np.errstate(divide="ignore"):
-            d1 = (np.log(forward / strike) + 0.5 * stdev ** 2) / stdev
+        d1 = d1_of(forward, strike, stdev)
         delta = discount * growth * sign * ndtr(sign * d1)
         density = normal_pdf(d1)
         gamma = discount * growth * density / (spot * stdev)
