@@ -18,10 +18,9 @@ import numpy as np
 import schedula as sh
 from formulas.functions import wrap_func
 from formulas.tokens.operand import XlError
-from openpyxl.utils.cell import range_boundaries, get_column_letter
 
 from . import excel
-from .xlsx import ErrorValue
+from .xlsx import ErrorValue, range_cells
 
 CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
 
@@ -87,10 +86,7 @@ class Calculation:
             match = CELL.match(str(key))
             if not match or not hasattr(ranges, "value"):
                 continue
-            min_col, min_row, _, _ = range_boundaries(match["ref"])
-            for i, row in enumerate(np.atleast_2d(ranges.value).tolist()):
-                for j, value in enumerate(row):
-                    ref = f"{get_column_letter(min_col + j)}{min_row + i}"
-                    values[(match["sheet"], ref)] = (None if value is sh.EMPTY else ErrorValue(value)
-                                                     if isinstance(value, XlError) else value)
+            for ref, value in zip(range_cells(match["ref"]), np.atleast_2d(ranges.value).ravel().tolist()):
+                values[(match["sheet"], ref)] = (None if value is sh.EMPTY else ErrorValue(value)
+                                                 if isinstance(value, XlError) else value)
         return values

@@ -28,7 +28,6 @@ from xml.sax.saxutils import escape, unescape
 
 import yaml
 from openpyxl import load_workbook
-from openpyxl.utils.cell import get_column_letter, range_boundaries
 from tqdm import tqdm
 
 from . import xlsx
@@ -303,8 +302,7 @@ class QuoteBook:
         changes = {}
         for column, value in [*deal.terms, ("client", deal.client)]:
             name = "LookbackCloses" if column == "closes" else "".join(p.capitalize() for p in column.split("_"))
-            cells = [cell for sheet, ref in self.names[name]
-                     for cell in expand(sheet, ref)]
+            cells = [(sheet, cell) for sheet, ref in self.names[name] for cell in xlsx.range_cells(ref)]
             values = list(value) if column == "closes" else [value]
             if len(values) > len(cells):
                 raise DealError(f"{column} has {len(values)} entries but the template has room for {len(cells)}")
@@ -326,12 +324,6 @@ class QuoteBook:
             f"<dc:identifier>xlfuncs:{stamp}</dc:identifier><dc:description>{description}</dc:description>"
             f"</cp:coreProperties>".encode())
         xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts))
-
-
-def expand(sheet: str, ref: str) -> list[tuple[str, str]]:
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    return [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
-            for c in range(min_col, max_col + 1)]
 
 
 def excel_value(value):

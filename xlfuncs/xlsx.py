@@ -42,6 +42,12 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
             for sheet in sheets}
 
 
+def range_cells(ref: str) -> list[str]:
+    """The A1 references of every cell of a range such as B2:C4, row by row."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
 def split_ref(ref: str) -> tuple[int, int]:
     letters = re.match(r"[A-Z]+", ref).group()
     return int(ref[len(letters):]), column_index_from_string(letters)
@@ -75,9 +81,7 @@ class SheetXml:
         refs = [ref for ref, cell in self.cells.items() if cell.find(q("f")) is not None]
         for formula in self.root.iter(q("f")):
             if formula.get("t") == "array":
-                min_col, min_row, max_col, max_row = range_boundaries(formula.get("ref"))
-                refs += [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
-                         for c in range(min_col, max_col + 1)]
+                refs += range_cells(formula.get("ref"))
         return list(dict.fromkeys(refs))
 
     def bytes(self) -> bytes:
