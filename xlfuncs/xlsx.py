@@ -15,8 +15,11 @@ import zipfile
 from pathlib import Path
 
 import defusedxml.ElementTree as safe_xml
+from openpyxl import load_workbook
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
+
+from .workbook import plain_inputs
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -193,9 +196,6 @@ def frozen_sheet(path: Path, title: str, target: Path, plain: bool = False) -> N
     """A copy of one sheet of the xlsx at `path` with every formula frozen to its cached value,
     its styles, merged cells and charts kept, written atomically to `target`. `plain` drops
     the input-cell look (a finished document for a reader, not a form)."""
-    from openpyxl import load_workbook
-
-    from .workbook import plain_inputs
 
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
         frozen = Path(folder) / "frozen.xlsx"
