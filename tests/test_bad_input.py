@@ -36,7 +36,7 @@ CASES = [
     # blanks and error cells in required arguments
     (note(initial=""), "initial is required but blank"),
     (note(max_return=None), "max_return is required but blank"),
-    (note(min_payment=ERROR_CELL), "min_payment is required but blank"),
+    (note(min_payment=ERROR_CELL), "min_payment is an error cell (#DIV/0!): fix or clear it"),
     (["NOTE_PAYMENT", "", *NOTE_TERMS], "final is required but blank"),
     (["NOTE_BREAKEVEN", None, *NOTE_TERMS], "price is required but blank"),
     (warrant(lookback=""), "lookback is required but blank"),
@@ -45,38 +45,40 @@ CASES = [
     (note(participation=math.inf), "participation must be a finite number, got inf"),
     (["NOTE_PAYMENT", -math.inf, *NOTE_TERMS], "final must be a finite number, got -inf"),
     # negative or zero prices and amounts
-    (note(initial=0.0), "initial must be greater than 0, got 0"),
-    (note(initial=-4365.98), "initial must be greater than 0, got -4365.98"),
-    (["NOTE_PAYMENT", -5.0, *NOTE_TERMS], "final must be at least 0, got -5"),
-    (["NOTE_PAYMENT", 95.0, *NOTE_TERMS, 0.0], "principal must be greater than 0, got 0"),
-    (["NOTE_BREAKEVEN", 0.0, *NOTE_TERMS], "price must be greater than 0, got 0"),
-    (["NOTE_BREAKEVEN", -1000.0, *NOTE_TERMS], "price must be greater than 0, got -1000"),
-    (warrant(lookback=0.0), "lookback must be at least the initial value (5907.55), got 0"),
+    (note(initial=0.0), "initial must be from 1e-06 to 1e+09, got 0"),
+    (note(initial=-4365.98), "initial must be from 1e-06 to 1e+09, got -4365.98"),
+    (["NOTE_PAYMENT", -5.0, *NOTE_TERMS], "final must be from 0 to 1e+09, got -5"),
+    (["NOTE_PAYMENT", 95.0, *NOTE_TERMS, 0.0], "principal must be greater than 0 and at most 1e+12, got 0"),
+    (["NOTE_BREAKEVEN", 0.0, *NOTE_TERMS], "price must be greater than 0 and at most 1e+12, got 0"),
+    (["NOTE_BREAKEVEN", -1000.0, *NOTE_TERMS], "price must be greater than 0 and at most 1e+12, got -1000"),
+    (warrant(lookback=0.0), "lookback must be from 1e-06 to 1e+09, got 0"),
     (["WARRANT_BREAKEVEN", -0.02728, SEED_WARRANT[0], 6000.0, *SEED_WARRANT[1:]],
-     "premium must be greater than 0, got -0.02728"),
+     "premium must be a fraction greater than 0 and at most 2 (2.728% is 0.02728), got -0.02728"),
     (["WARRANT_PAYMENT", 5500.0, SEED_WARRANT[0], 6000.0, *SEED_WARRANT[1:], -1000.0],
-     "notional must be greater than 0, got -1000"),
+     "notional must be greater than 0 and at most 1e+12, got -1000"),
     # participation <= 0
-    (note(participation=0.0), "participation must be greater than 0, got 0"),
-    (note(participation=-3.0), "participation must be greater than 0, got -3"),
+    (note(participation=0.0), "participation must be a fraction greater than 0 and at most 10 (300% is 3), got 0"),
+    (note(participation=-3.0), "participation must be a fraction greater than 0 and at most 10 (300% is 3), got -3"),
     # buffer outside [0, 1)
-    (note(buffer=1.5), "buffer must be at least 0 and below 1, got 1.5"),
-    (note(buffer=1.0), "buffer must be at least 0 and below 1, got 1"),
-    (note(buffer=-0.1), "buffer must be at least 0 and below 1, got -0.1"),
+    (note(buffer=1.5), "buffer must be a fraction: 1.5% is 0.015, got 1.5"),
+    (note(buffer=1.0), "buffer must be a fraction at least 0 and below 1 (10% is 0.1), got 1"),
+    (note(buffer=-0.1), "buffer must be a fraction at least 0 and below 1 (10% is 0.1), got -0.1"),
     # min_payment above principal, max_return below 0
-    (note(min_payment=1.2), "min_payment must not exceed the principal (1 = 100%), got 1.2"),
-    (note(min_payment=-0.1), "min_payment must be at least 0, got -0.1"),
-    (note(max_return=-0.23), "max_return must be at least 0, got -0.23"),
+    (note(min_payment=1.2), "min_payment must be a fraction: 1.2% is 0.012, got 1.2"),
+    (note(min_payment=-0.1), "min_payment must be a fraction from 0 to 1 (10% is 0.1), got -0.1"),
+    (note(max_return=-0.23), "max_return must be a fraction from 0 to 10 (23% is 0.23), got -0.23"),
     # lower strike above upper strike
     (warrant(lower_strike=0.96), "lower_strike must be below upper_strike (0.95), got 0.96"),
-    (warrant(upper_strike=0.0), "upper_strike must be greater than 0, got 0"),
+    (warrant(upper_strike=0.0), "upper_strike must be a fraction greater than 0 and at most 2 (95% is 0.95), got 0"),
     # lookback below initial
     (warrant(lookback=5800.0), "lookback must be at least the initial value (5907.55), got 5800"),
     # empty closes
-    (["LOOKBACK_VALUE", [[""], [None], [ERROR_CELL]], SEED_WARRANT[0]],
+    (["LOOKBACK_VALUE", [[""], [None], [""]], SEED_WARRANT[0]],
      "closes must hold at least one closing value, got none"),
+    (["LOOKBACK_VALUE", [[5900.0], [ERROR_CELL]], SEED_WARRANT[0]],
+     "closes is an error cell (#DIV/0!) (row 2, column 1 of the range): fix or clear it"),
     (["LOOKBACK_VALUE", "", SEED_WARRANT[0]], "closes is required but blank"),
-    (["LOOKBACK_VALUE", [[5900.0], [-1.0]], SEED_WARRANT[0]], "closes must be greater than 0, got -1"),
+    (["LOOKBACK_VALUE", [[5900.0], [-1.0]], SEED_WARRANT[0]], "closes must be from 1e-06 to 1e+09, got -1 (row 2, column 1 of the range)"),
     (["LOOKBACK_VALUE", [[5900.0], ["holiday"]], SEED_WARRANT[0]],
      "closes must be a number, got 'holiday' (row 2, column 1 of the range)"),
     # ranges of the wrong shape
@@ -97,7 +99,7 @@ def test_bad_input_is_a_clear_error_in_the_cell(excel, call, message):
 
 
 def test_xlfuncs_refuses_bad_terms_built_from_python_too():
-    with pytest.raises(TermError, match="buffer must be at least 0 and below 1, got 1.5"):
+    with pytest.raises(TermError, match=r"buffer must be a fraction: 1.5% is 0.015, got 1.5"):
         BufferNote(initial=100, participation=3, buffer=1.5, max_return=0.23, min_payment=0.1)
     with pytest.raises(TermError, match="initial must be a number, got '100'"):
         PutWarrant(initial="100", upper_strike=0.95, lower_strike=0.75)
@@ -142,8 +144,8 @@ VALUATION_CASES = [
     (warrant_value(as_of=serial("2025-10-11"), closes=[[5907.55]] * 21),
      "expiration must not be before as_of (2025-10-11), got 2025-10-10"),
     # vol <= 0
-    (warrant_value(vol=0.0), "vol must be greater than 0, got 0"),
-    (note_value(vol=-0.15), "vol must be greater than 0, got -0.15"),
+    (warrant_value(vol=0.0), "vol must be a fraction from 0.005 to 3 (16.7% is 0.167), got 0"),
+    (note_value(vol=-0.15), "vol must be a fraction from 0.005 to 3 (16.7% is 0.167), got -0.15"),
     # closes longer (or shorter) than the trading days elapsed
     (warrant_value(closes=[[5907.55]] * 6),
      "closes must stop at as_of (2025-05-28): it has a close for 2025-05-29"),
@@ -152,21 +154,21 @@ VALUATION_CASES = [
     (warrant_value(closes=[[5907.55]] * 22),
      "closes must have at most 21 entries, one per window trading day, got 22"),
     (warrant_value(closes=[[5907.55]] * 4),
-     "closes must have an entry for each of the 5 window trading days closed by as_of (2025-05-28), got 4"),
+     "closes must have an entry for each of the 5 window trading days from window_start (2025-05-21) closed by as_of (2025-05-28), got 4"),
     (warrant_value(closes=None),
-     "closes must have an entry for each of the 5 window trading days closed by as_of (2025-05-28), got 0"),
+     "closes must have an entry for each of the 5 window trading days from window_start (2025-05-21) closed by as_of (2025-05-28), got 0"),
     # paths < 1000, and seeds
-    (warrant_value(paths=999), "paths must be at least 1000, got 999"),
+    (warrant_value(paths=999), "paths must be from 1000 to 1048576, got 999"),
     (warrant_value(seed=1.5), "seed must be a whole number, got 1.5"),
-    (warrant_value(seed=-1), "seed must be at least 0, got -1"),
+    (warrant_value(seed=-1), "seed must be a whole number from 0 to 2^53, got -1"),
     # dates that are not dates
-    (warrant_value(as_of="tomorrow"), "as_of must be a date, got 'tomorrow'"),
+    (warrant_value(as_of="tomorrow"), "as_of must be a date (a date cell or an Excel date serial), got 'tomorrow'"),
     (note_value(final_date=12.0), "final_date must be a date (an Excel serial from 61 to 2958465), got 12"),
-    (note_value(rate=4.3), "rate must be a fraction between -1 and 1 (4.3% is 0.043), got 4.3"),
+    (note_value(rate=4.3), "rate must be a fraction: 4.3% is 0.043, got 4.3"),
     (["NOTE_GREEKS", *note_value(funding_spread=1.5)[1:]],
-     "funding_spread must be a fraction between -1 and 1 (1% is 0.01), got 1.5"),
-    (["WARRANT_IMPLIED_VOL", 500.0, *warrant_value()[1:10], *warrant_value()[11:]],
-     "price must be a value some vol between 0.5% and 300% gives"),
+     "funding_spread must be a fraction: 1.5% is 0.015, got 1.5"),
+    (["WARRANT_IMPLIED_VOL", 500.0, *warrant_value()[1:10], *warrant_value()[11:-2]],
+     "price must be a value some vol from 0.5% to 300% gives"),
 ]
 
 

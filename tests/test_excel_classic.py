@@ -20,8 +20,7 @@ from xlfuncs import excel
 NOTE_VALUE_ARGS = ("spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread, "
                    "initial, participation, buffer, max_return, min_payment")
 WARRANT_VALUE_ARGS = ("spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, "
-                      "expiration, settlement, vol, rate, div_yield, Optional closes, Optional notional, "
-                      "Optional paths, Optional seed")
+                      "expiration, settlement, vol, rate, div_yield, Optional closes, Optional notional")
 FUNCTIONS = {name: func for name, func in vars(udfs).items() if hasattr(func, "__xlfunc__")}
 SIGNATURES = {
     "NOTE_PAYMENT": "final, initial, participation, buffer, max_return, min_payment, Optional principal",
@@ -36,7 +35,8 @@ SIGNATURES = {
     "NOTE_GREEKS": NOTE_VALUE_ARGS + ", Optional principal",
     "NOTE_SOLVE_MAX_RETURN": "target_value, " + NOTE_VALUE_ARGS.replace("max_return, ", "")
                              + ", Optional principal",
-    "WARRANT_MC_VALUE": WARRANT_VALUE_ARGS,
+    "WARRANT_VALUE": WARRANT_VALUE_ARGS,
+    "WARRANT_MC_VALUE": WARRANT_VALUE_ARGS + ", Optional paths, Optional seed",
     "WARRANT_GREEKS": WARRANT_VALUE_ARGS,
     "WARRANT_IMPLIED_VOL": "price, " + WARRANT_VALUE_ARGS.replace("vol, ", ""),
     "TRADING_DAYS": "start, end, Optional holidays",
@@ -122,16 +122,19 @@ def test_function_wizard_shows_the_description_and_every_argument_help(classic_i
 
 
 def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_optionals(classic_import):
-    """call_udf passes an omitted Optional as the Python default and cells as 2-D lists (ndim=2).
+    """call_udf passes an omitted Optional as the Python default and cells as 2-D lists (ndim=2),
+    error cells as their text (err_to_str), so an error cell is refused, never read as blank.
     (Its conversion step itself needs the Windows "excel" engine, which cannot load here.)"""
     _, module = classic_import
     info = module.NOTE_PAYMENT.__xlfunc__
-    assert all(arg["options"] == {"ndim": 2} for arg in info["args"])
+    assert all(arg["options"] == {"ndim": 2, "err_to_str": True} for arg in info["args"])
     assert info["args"][-1]["optional"] == 1000.0
     assert module.NOTE_PAYMENT([[95.0], [40.0], [None]], [[100.0]], [[3.0]], [[0.1]], [[0.23]],
                                [[0.1]], 1000.0) == [[1150.0], [1230.0], [None]]
-    with pytest.raises(xlwings.XlwingsError, match="buffer must be at least 0 and below 1, got 1.5"):
+    with pytest.raises(xlwings.XlwingsError, match=r"buffer must be a fraction: 1.5% is 0.015, got 1.5"):
         module.NOTE_PAYMENT([[95.0]], [[100.0]], [[3.0]], [[1.5]], [[0.23]], [[0.1]], 1000.0)
+    with pytest.raises(xlwings.XlwingsError, match=r"principal is an error cell \(#REF!\)"):
+        module.NOTE_PAYMENT([[95.0]], [[100.0]], [[3.0]], [[0.1]], [[0.23]], [[0.1]], [["#REF!"]])
 
 
 def test_both_runtimes_register_the_same_functions():

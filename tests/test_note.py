@@ -3,6 +3,8 @@ import subprocess
 import sys
 
 import pytest
+
+import udfs
 from conftest import NOTE_TERMS, assert_printed
 
 from xlfuncs import payments
@@ -35,10 +37,11 @@ def test_examples_as_one_range_fill_a_column_of_the_same_shape(excel):
     assert row == [[1150.0, 1230.0, 1000.0]]
 
 
-def test_blank_and_error_cells_in_a_range_give_blank_cells(excel):
+def test_blank_cells_in_a_range_give_blank_cells_and_an_error_cell_is_refused(excel):
+    assert excel("NOTE_PAYMENT", [[95.0], [""], [None], [220.0]], *NOTE_TERMS) == [[1150.0], [""], [""], [100.0]]
     error_cell = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
-    assert excel("NOTE_PAYMENT", [[95.0], [""], [error_cell], [None], [220.0]], *NOTE_TERMS) == \
-        [[1150.0], [""], [""], [""], [100.0]]
+    with pytest.raises(udfs.ExcelInputError, match=r"final is an error cell \(#N/A\) \(row 2, column 1"):
+        excel("NOTE_PAYMENT", [[95.0], [error_cell], [220.0]], *NOTE_TERMS)
 
 
 def test_note_table_rows_give_return_payment_and_total_return(excel):
@@ -79,8 +82,8 @@ def test_breakeven_at_the_maximum_payment_is_where_the_cap_starts():
 
 
 @pytest.mark.parametrize("price, message", [
-    (1230.01, "price must not exceed the maximum payment (1230): no final value pays that much, got 1230.01"),
-    (100.0, "price must be above the minimum payment (100): every final value pays at least that, got 100"),
+    (1230.01, "price must not exceed the maximum payment, principal x (1 + min(max_return, participation)) = 1230: no final value pays that much, got 1230.01"),
+    (100.0, "price must be above the minimum payment, principal x min_payment = 100: every final value pays at least that, got 100"),
 ])
 def test_breakeven_refuses_prices_no_final_value_defines(excel, price, message):
     with pytest.raises(Exception) as error:
@@ -102,5 +105,5 @@ def test_breakeven_uses_the_largest_reachable_payment_when_the_cap_is_out_of_rea
     note = BufferNote(initial=100.0, participation=1.0, buffer=0.1, max_return=2.0, min_payment=0.1)
     assert note.maximum_payment == 2000.0
     assert payments.note_breakeven(note, 2000.0) == 0.0
-    with pytest.raises(ValueError, match=r"must not exceed the maximum payment \(2000\)"):
+    with pytest.raises(ValueError, match=r"must not exceed the maximum payment, .* = 2000:"):
         payments.note_breakeven(note, 2000.01)

@@ -5,7 +5,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from xlfuncs import analytic
 from xlfuncs.analytic import black_scholes, note_legs
+from xlfuncs.market import Market
 from xlfuncs.payments import note_payment
 from xlfuncs.terms import BufferNote
 
@@ -76,7 +78,12 @@ def test_limits_zero_vol_and_the_valuation_date(excel):
     payment = note_payment(note, forward)
     expected = (note.principal * np.exp(-(MARKET["rate"] + 0.01) * t_pay)
                 + np.exp(-MARKET["rate"] * t_pay) * (payment - note.principal))
-    assert value(excel, vol=1e-6) == pytest.approx(expected, abs=1e-6)
+    market = Market(MARKET["spot"], dt.date.fromisoformat(MARKET["as_of"]), 0.15, MARKET["rate"],
+                    MARKET["div_yield"]).bumped(vol=1e-6)  # below the vol rule, so past Market's check
+    limit = analytic.note_value(note, market, *map(dt.date.fromisoformat, DATES), 0.01)
+    assert limit == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(Exception, match=r"vol must be a fraction from 0.005 to 3 \(16.7% is 0.167\), got 1e-06"):
+        value(excel, vol=1e-6)
     # As of the valuation date's close the final value is the spot: only discounting is left.
     at_fixing = value(excel, as_of=DATES[0], spot=4300.0)
     paid = note_payment(note, 4300.0)

@@ -3,6 +3,8 @@ import subprocess
 import sys
 
 import pytest
+
+import udfs
 from conftest import SEED_WARRANT, assert_printed
 
 from xlfuncs import supplement
@@ -148,9 +150,15 @@ def test_notional_scales_the_payment(excel):
 
 
 def test_lookback_value_is_the_highest_close_skipping_disrupted_days(excel):
-    disrupted = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
-    closes = [[5940.46], [5921.85], [""], [disrupted], [None], [6000.36], [5982.72]]
+    closes = [[5940.46], [5921.85], [""], [None], [6000.36], [5982.72]]
     assert excel("LOOKBACK_VALUE", closes, SEED_WARRANT[0]) == [[6000.36]]
+
+
+def test_an_error_cell_among_the_closes_is_refused_not_skipped(excel):
+    """A #REF! from a broken link must not pass as a disrupted day: only a blank is one."""
+    broken = {"type": "Error", "basicType": "Error", "basicValue": "#REF!", "errorType": "Ref"}
+    with pytest.raises(udfs.ExcelInputError, match=r"closes is an error cell \(#REF!\) \(row 2, column 1"):
+        excel("LOOKBACK_VALUE", [[5940.46], [broken], [6000.36]], SEED_WARRANT[0])
 
 
 def test_lookback_value_is_never_below_the_initial_value(excel):

@@ -1,4 +1,6 @@
-"""Warrant valuation: Monte Carlo quality, the closed form after the window, greeks, implied vol, cache."""
+"""Warrant valuation: Monte Carlo quality, the closed form after the window, greeks, implied vol, cache.
+
+The exact engine against independent truth is in test_warrant_exact.py."""
 import datetime as dt
 
 import numpy as np
@@ -6,6 +8,7 @@ import pytest
 from scipy.stats import norm
 
 from xlfuncs import excel, valuation
+from xlfuncs.montecarlo import MonteCarlo
 from xlfuncs.analytic import black_scholes
 from xlfuncs.calendar import trading_days
 
@@ -20,12 +23,16 @@ def serial(day):
     return (day - EPOCH).days
 
 
-def args(spot=INITIAL, as_of=dt.date(2025, 5, 28), vol=0.167, rate=RATE, closes=(INITIAL,) * 5,
-         paths=None, seed=None):
-    """WARRANT_MC_VALUE's arguments; by default the pricing date with five closes at the initial value."""
+def args(spot=INITIAL, as_of=dt.date(2025, 5, 28), vol=0.167, rate=RATE, closes=(INITIAL,) * 5):
+    """WARRANT_VALUE's arguments; by default the pricing date with five closes at the initial value."""
     return [spot, serial(as_of), INITIAL, UPPER, LOWER, *map(serial, WINDOW), serial(EXPIRATION),
             serial(SETTLEMENT), vol, rate, DIV_YIELD,
-            [[c if c is not None else ""] for c in closes] if closes else None, None, paths, seed]
+            [[c if c is not None else ""] for c in closes] if closes else None, None]
+
+
+def mc_args(paths=None, seed=None, **changes):
+    """WARRANT_MC_VALUE's arguments: WARRANT_VALUE's, then paths and seed."""
+    return [*args(**changes), paths, seed]
 
 
 def put_spread(spot, lookback, as_of, vol, rate=RATE):
@@ -40,28 +47,25 @@ def put_spread(spot, lookback, as_of, vol, rate=RATE):
     return NOTIONAL * (put(UPPER * lookback) / lookback - put(LOWER * INITIAL) / INITIAL)
 
 
-def test_pricing_date_value_has_an_error_below_one_cent(excel):
-    [[value, stderr]] = excel("WARRANT_MC_VALUE", *args())
+def test_pricing_date_value_has_an_error_below_one_cent_and_agrees_with_the_exact_value(excel):
+    [[value, stderr]] = excel("WARRANT_MC_VALUE", *mc_args())
     assert 0 < stderr <= 0.01
-    assert 20 < value < 25
+    assert abs(value - excel("WARRANT_VALUE", *args())[0][0]) < 4 * stderr
 
 
 def test_same_inputs_and_seed_give_the_same_digits(excel):
-    first = excel("WARRANT_MC_VALUE", *args(seed=11))
+    first = excel("WARRANT_MC_VALUE", *mc_args(seed=11))
     valuation.warrant_mc_value.cache_clear()
-    assert excel("WARRANT_MC_VALUE", *args(seed=11)) == first
-    assert excel("WARRANT_MC_VALUE", *args(seed=12)) != first
+    assert excel("WARRANT_MC_VALUE", *mc_args(seed=11)) == first
+    assert excel("WARRANT_MC_VALUE", *mc_args(seed=12)) != first
 
 
 def test_standard_error_is_honest_across_seeds():
-    estimates = [valuation.warrant_mc_value(*_model(seed=seed)) for seed in range(24)]
+    estimates = [valuation.warrant_mc_value(*excel.warrant_valuation(*args()), MonteCarlo(16384, seed))
+                 for seed in range(24)]
     values = np.array([e.value for e in estimates])
     reported = np.mean([e.stderr for e in estimates])
     assert 0.6 < values.std(ddof=1) / reported < 1.6
-
-
-def _model(**changes):
-    return excel.warrant_valuation(*args(**changes))
 
 
 def test_agrees_with_a_plain_monte_carlo_without_any_variance_reduction(excel):
@@ -81,31 +85,36 @@ def test_agrees_with_a_plain_monte_carlo_without_any_variance_reduction(excel):
                                 - np.maximum(LOWER * INITIAL - final, 0) / INITIAL))
     paid = np.concatenate(paid) * np.exp(-RATE * (SETTLEMENT - as_of).days / 365)
     plain, plain_error = paid.mean(), paid.std(ddof=1) / np.sqrt(paid.size)
-    [[value, stderr]] = excel("WARRANT_MC_VALUE", *args())
+    [[value, stderr]] = excel("WARRANT_MC_VALUE", *mc_args())
     assert abs(value - plain) < 4 * np.hypot(stderr, plain_error)
+    exact = excel("WARRANT_VALUE", *args())[0][0]
+    assert abs(exact - plain) < 4 * plain_error
 
 
 def test_after_the_window_the_value_is_the_closed_form_put_spread(excel):
     as_of, spot = dt.date(2025, 7, 15), 6243.76
     closes = [5940.46, 5921.85, None, 6000.36, 5982.72] + [6020.0] * 15 + [6090.27]  # 21 days
-    [[value, stderr]] = excel("WARRANT_MC_VALUE", *args(spot=spot, as_of=as_of, closes=closes))
+    [[value, stderr]] = excel("WARRANT_MC_VALUE", *mc_args(spot=spot, as_of=as_of, closes=closes))
     assert stderr == 0
     assert value == pytest.approx(put_spread(spot, 6090.27, as_of, 0.167), rel=1e-12)
+    assert excel("WARRANT_VALUE", *args(spot=spot, as_of=as_of, closes=closes)) == [[value]]
 
 
 def test_before_the_window_all_21_days_are_simulated_and_lookback_only_adds_value(excel):
     as_of = dt.date(2025, 5, 20)
-    [[value, stderr]] = excel("WARRANT_MC_VALUE", *args(as_of=as_of, closes=()))
+    [[value, stderr]] = excel("WARRANT_MC_VALUE", *mc_args(as_of=as_of, closes=()))
     # The lookback can only raise the upper strike, so the value is above the put spread
     # struck at today's known strikes.
     assert value > put_spread(INITIAL, INITIAL, as_of, 0.167) + 3 * stderr
 
 
-def test_near_zero_vol_the_path_is_the_forward(excel):
+def test_near_zero_vol_the_path_is_the_forward():
+    """Below the vol rule (through a bumped market): the exact engine's limit is deterministic."""
     as_of, vol = dt.date(2025, 5, 28), 1e-4
-    [[value, _]] = excel("WARRANT_MC_VALUE", *args(spot=6400.0, vol=vol))
+    warrant, market, schedule, closes = excel.warrant_valuation(*args(spot=6400.0))
     growth = np.exp((RATE - DIV_YIELD) * (WINDOW[1] - as_of).days / 365)
     lookback = 6400.0 * growth  # the forward at the window's last day is its highest close
+    value = valuation.exact_value(warrant, market.bumped(vol=vol), schedule, closes)
     assert value == pytest.approx(put_spread(6400.0, lookback, as_of, vol), abs=1e-6)
 
 
@@ -116,11 +125,11 @@ def test_greeks_after_the_window_match_the_closed_form_greeks(excel):
     t, t_pay = (EXPIRATION - as_of).days / 365, (SETTLEMENT - as_of).days / 365
     legs = (NOTIONAL / lookback * black_scholes(False, spot, UPPER * lookback, t, t_pay, 0.167, RATE, DIV_YIELD)
             - NOTIONAL / INITIAL * black_scholes(False, spot, LOWER * INITIAL, t, t_pay, 0.167, RATE, DIV_YIELD))
-    # Central differences (0.5% of spot, 1 vol point, 1% of rate) against exact derivatives.
-    assert delta == pytest.approx(legs[1], rel=1e-3)
-    assert gamma == pytest.approx(legs[2], rel=1e-3)
-    assert vega == pytest.approx(legs[3] / 100, rel=1e-3)
-    assert rho == pytest.approx(legs[5] / 100, rel=1e-3)
+    # Central differences (0.1% of spot, 0.1 vol point, 0.01% of rate) against exact derivatives.
+    assert delta == pytest.approx(legs[1], rel=1e-5)
+    assert gamma == pytest.approx(legs[2], rel=1e-4)
+    assert vega == pytest.approx(legs[3] / 100, rel=1e-5)
+    assert rho == pytest.approx(legs[5] / 100, rel=1e-6)
     assert theta == pytest.approx(put_spread(spot, lookback, as_of + dt.timedelta(days=1), 0.167)
                                   - put_spread(spot, lookback, as_of, 0.167), rel=1e-9)
 
@@ -131,15 +140,15 @@ def test_greeks_while_the_window_is_open_are_bearish(excel):
 
 
 def test_implied_vol_round_trips(excel):
-    [[price, _]] = excel("WARRANT_MC_VALUE", *args(vol=0.21))
+    [[price]] = excel("WARRANT_VALUE", *args(vol=0.21))
     no_vol = args()[:9] + args()[10:]
-    assert excel("WARRANT_IMPLIED_VOL", price, *no_vol) == [[pytest.approx(0.21, abs=1e-8)]]
+    assert excel("WARRANT_IMPLIED_VOL", price, *no_vol) == [[pytest.approx(0.21, abs=1e-9)]]
 
 
 def test_disclosed_22_80_on_the_pricing_date_is_about_16_7_percent_vol(excel):
     no_vol = args()[:9] + args()[10:]
     [[vol]] = excel("WARRANT_IMPLIED_VOL", 22.80, *no_vol)
-    assert 0.165 < vol < 0.170
+    assert 0.167 < vol < 0.170
 
 
 def test_recalculating_unchanged_inputs_does_not_simulate_again(excel, monkeypatch):
@@ -147,8 +156,8 @@ def test_recalculating_unchanged_inputs_does_not_simulate_again(excel, monkeypat
     simulations = []
     real = valuation.estimate
     monkeypatch.setattr(valuation, "estimate", lambda *a: simulations.append(1) or real(*a))
-    first = excel("WARRANT_MC_VALUE", *args(seed=5))
-    assert excel("WARRANT_MC_VALUE", *args(seed=5)) == first
+    first = excel("WARRANT_MC_VALUE", *mc_args(seed=5))
+    assert excel("WARRANT_MC_VALUE", *mc_args(seed=5)) == first
     assert len(simulations) == 1
-    excel("WARRANT_MC_VALUE", *args(seed=6))
+    excel("WARRANT_MC_VALUE", *mc_args(seed=6))
     assert len(simulations) == 2

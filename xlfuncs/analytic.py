@@ -68,7 +68,10 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
         gamma = discount * growth * density / (spot * stdev)
         vega = discount * forward * density * np.sqrt(t_fix)
         slope = discount * forward * density * vol / (2 * np.sqrt(t_fix))
-    theta = rate * value - (rate - div_yield) * spot * delta - slope
+    if t_pay <= 0:  # paid: nothing moves with as_of
+        theta = np.zeros_like(value)
+    else:  # once fixed, only the discounting to the payment date moves with as_of
+        theta = rate * value - ((rate - div_yield) * spot * delta + slope if t_fix > 0 else 0.0)
     rho = -t_pay * value + t_fix * spot * delta
     return np.array([value, delta, gamma, vega, theta, rho])
 
@@ -106,7 +109,7 @@ def note_greeks_per_unit(note: BufferNote, market: Market, final_date: dt.date,
     t_fix, t_pay = note_times(market, final_date, payment_date)
     bond_rate = market.rate + funding_spread
     bond = note.principal * np.exp(-bond_rate * t_pay)
-    total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond, -t_pay * bond])
+    total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond if t_pay > 0 else 0.0, -t_pay * bond])  # paid: no accrual
     for weight, is_call, strike in note_legs(note):
         total += weight * black_scholes(is_call, market.spot, strike, t_fix, t_pay, market.vol,
                                         market.rate, market.div_yield)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from .terms import TermError
 
 ONE_DAY = dt.timedelta(days=1)
+MAX_SPAN_DAYS = 36525  # a hundred years of days at most
 
 
 def easter(year: int) -> dt.date:
@@ -62,6 +63,9 @@ def trading_days(start: dt.date, end: dt.date, holidays=None) -> list[dt.date]:
     NYSE holidays, or not in `holidays` when that list is given (it replaces the rules)."""
     if end < start:
         raise TermError(f"end must not be before start ({start.isoformat()}), got {end.isoformat()}")
+    if (end - start).days > MAX_SPAN_DAYS:
+        raise TermError(f"end must be at most {MAX_SPAN_DAYS} days after start ({start.isoformat()}), "
+                        f"got {end.isoformat()}")
     closed = (frozenset(holidays) if holidays is not None
               else frozenset().union(*(nyse_holidays(y) for y in range(start.year, end.year + 1))))
     days = (start + n * ONE_DAY for n in range((end - start).days + 1))

@@ -18,11 +18,18 @@ from scipy.stats import qmc
 
 from .terms import TermError
 
-DEFAULT_PATHS = 16384
-DEFAULT_SEED = 20250528
 MIN_PATHS = 1000
+MAX_PATHS = 1 << 20
+MAX_PATH_DAYS = MAX_PATHS * 24  # paths x simulated days: about a second and a half on one core
+FIRST_PATHS = 16384  # where the automatic path count starts doubling
+TARGET_ERROR = 0.01 / 1000  # automatic paths: standard error per unit of notional or principal
+DEFAULT_SEED = 20250528
+REPLICATES = 16
+# Events rarer than the paths can show are missed by every replicate alike, so their spread
+# cannot reveal them: no error below this fraction of the largest payment is claimed.
+RESOLUTION = 1e-6
 PILOT_POINTS = 1024
-CHUNK_POINTS = 8192  # Sobol points per chunk (each gives two antithetic paths)
+CHUNK_PATH_DAYS = 1 << 19  # normals drawn at once, so memory stays bounded
 
 
 class Estimate(NamedTuple):
@@ -33,27 +40,29 @@ class Estimate(NamedTuple):
 
 @dataclass(frozen=True)
 class MonteCarlo:
-    """Simulation settings: at least `paths` paths (rounded up to whole Sobol blocks) and a seed."""
+    """Simulation settings: at least `paths` paths (rounded up to whole Sobol blocks), or None
+    for as many as give a standard error of TARGET_ERROR per unit of notional; and a seed."""
 
-    paths: int = DEFAULT_PATHS
+    paths: int | None = None
     seed: int = DEFAULT_SEED
-    replicates: int = 16
 
     def __post_init__(self):
         for name in ("paths", "seed"):
             value = getattr(self, name)
+            if value is None and name == "paths":
+                continue
             if isinstance(value, bool) or not float(value).is_integer():
                 raise TermError(f"{name} must be a whole number, got {value!r}")
             object.__setattr__(self, name, int(value))
-        if self.paths < MIN_PATHS:
-            raise TermError(f"paths must be at least {MIN_PATHS}, got {self.paths}")
-        if self.seed < 0:
-            raise TermError(f"seed must be at least 0, got {self.seed}")
+        if self.paths is not None and not MIN_PATHS <= self.paths <= MAX_PATHS:
+            raise TermError(f"paths must be from {MIN_PATHS} to {MAX_PATHS}, got {self.paths}")
+        if not 0 <= self.seed < 2 ** 53:
+            raise TermError(f"seed must be a whole number from 0 to 2^53, got {self.seed}")
 
-    @property
-    def points_per_replicate(self) -> int:
-        """Sobol points per replicate: a power of two, each point giving two antithetic paths."""
-        needed = -(-self.paths // (2 * self.replicates))
+    def points_per_replicate(self, paths: int) -> int:
+        """Sobol points per replicate for at least `paths` paths: a power of two, each point
+        giving two antithetic paths."""
+        needed = -(-paths // (2 * REPLICATES))
         return 1 << max(needed - 1, 0).bit_length()
 
 
@@ -81,25 +90,60 @@ def rewound(dims: int, seed: int, stream: int) -> qmc.Sobol:
     return engine
 
 
-def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCarlo) -> Estimate:
-    """Mean of `y - beta (x - control_mean)` over the paths, where `sample(z)` maps standard
-    normals of shape (paths, dims) to discounted payments `y` and a control `x` of known mean."""
-    y, x = sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2))
-    spread = np.var(x)
-    beta = np.cov(y, x, ddof=0)[0, 1] / spread if spread > 0 else 0.0
+def control_coefficient(y: np.ndarray, x: np.ndarray, control_mean: float) -> float:
+    """The pilot's regression coefficient of y on the control x, or 0 when the control cannot
+    be trusted to help: when it explains less than half of y's variance, barely varies (its
+    spread is lost in the rounding of its values), or its pilot mean is far from its known mean
+    (its value sits in a tail the sample does not reach, and a huge coefficient would multiply
+    that gap into the answer)."""
+    x_spread, y_spread = np.std(x), np.std(y)
+    if x_spread <= 1e-9 * np.max(np.abs(x)) or y_spread == 0:
+        return 0.0
+    if abs(np.mean(x) - control_mean) > 8 * x_spread / np.sqrt(len(x)):
+        return 0.0
+    correlation = np.mean((x - x.mean()) * (y - y.mean())) / (x_spread * y_spread)
+    return float(correlation * y_spread / x_spread) if correlation ** 2 >= 0.5 else 0.0
 
-    per_replicate = settings.points_per_replicate
-    means = []
-    for stream in range(1, settings.replicates + 1):
-        engine = rewound(dims, settings.seed, stream)
-        total = 0.0
-        for start in range(0, per_replicate, CHUNK_POINTS):
-            y, x = sample(normals(engine, min(CHUNK_POINTS, per_replicate - start)))
-            total += np.sum(y - beta * (x - control_mean))
-        means.append(total / (2 * per_replicate))
-    means = np.array(means)
-    return Estimate(float(means.mean()), float(means.std(ddof=1) / np.sqrt(len(means))),
-                    2 * per_replicate * len(means))
+
+def path_limit(dims: int) -> int:
+    """The most paths a valuation with `dims` simulated days may take."""
+    return min(MAX_PATHS, MAX_PATH_DAYS // dims)
+
+
+def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCarlo, unit: float,
+             largest: float) -> Estimate:
+    """Mean of `y - beta (x - control_mean)` over the paths, where `sample(z)` maps standard
+    normals of shape (paths, dims) to discounted payments `y` and a control `x` of known mean.
+
+    With automatic paths, paths double (the same scrambled sequences, continued) until the
+    error is at most TARGET_ERROR x `unit` (the notional or principal) or the path limit is
+    reached. `largest` bounds |y|: replicates that agree to the last digit (no variation seen)
+    report the error one unseen path could make, largest / paths, rather than 0, and no error
+    below RESOLUTION x largest is reported."""
+    limit = path_limit(dims)
+    if settings.paths is not None and settings.paths > limit:
+        raise TermError(f"paths must be at most {limit} with {dims} window trading days to simulate "
+                        f"(paths x days at most {MAX_PATH_DAYS}), got {settings.paths}")
+    beta = control_coefficient(*sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2)),
+                               control_mean)
+    engines = [rewound(dims, settings.seed, stream) for stream in range(1, REPLICATES + 1)]
+    chunk = max(1 << (CHUNK_PATH_DAYS // dims).bit_length() - 2, 64)
+    totals, drawn = np.zeros(REPLICATES), 0
+    wanted = settings.points_per_replicate(min(settings.paths or FIRST_PATHS, limit))
+    while True:
+        for replicate, engine in enumerate(engines):
+            for start in range(drawn, wanted, chunk):
+                y, x = sample(normals(engine, min(chunk, wanted - start)))
+                totals[replicate] += np.sum(y - beta * (x - control_mean))
+        drawn, paths = wanted, 2 * wanted * REPLICATES
+        means = totals / (2 * drawn)
+        stderr = float(means.std(ddof=1) / np.sqrt(REPLICATES))
+        if np.all(means == means[0]):
+            stderr = max(stderr, largest / paths)
+        stderr = max(stderr, RESOLUTION * largest)
+        if settings.paths is not None or stderr <= TARGET_ERROR * unit or 2 * paths > limit:
+            return Estimate(float(means.mean()), stderr, paths)
+        wanted *= 2
 
 
 def bridge_order(count: int) -> list[tuple[int, int, int | None]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .terms import BufferNote, PutWarrant, TermError, positive, require
+from .fields import TermError, check, require
+from .terms import BufferNote, PutWarrant
 
 
 def final_values(final) -> np.ndarray:
@@ -44,12 +45,12 @@ def note_payment(note: BufferNote, final) -> np.ndarray:
 
 def note_breakeven(note: BufferNote, price) -> float:
     """The highest final underlying value at which the payment is still at least `price`."""
-    price = positive("price", price)
+    price = check("price", price)
     require(price <= note.maximum_payment, "price",
-            f"must not exceed the maximum payment ({note.maximum_payment:g}): "
-            "no final value pays that much", price)
+            f"must not exceed the maximum payment, principal x (1 + min(max_return, participation)) = "
+            f"{note.maximum_payment:g}: no final value pays that much", price)
     require(price > note.minimum_payment, "price",
-            f"must be above the minimum payment ({note.minimum_payment:g}): "
+            f"must be above the minimum payment, principal x min_payment = {note.minimum_payment:g}: "
             "every final value pays at least that", price)
     gain = price / note.principal - 1
     if gain > 0:  # on the participation slope; at most a fall to 0 (max() only drops rounding)
@@ -69,7 +70,7 @@ def note_table(note: BufferNote, finals) -> np.ndarray:
 
 def lookback_value(closes, initial) -> float:
     """Highest close in the lookback window, floored at the initial value; NaN closes are skipped."""
-    initial = positive("initial", initial)
+    initial = check("initial", initial)
     closes = np.asarray(closes, dtype=float).ravel()
     closes = closes[~np.isnan(closes)]
     if closes.size == 0:
@@ -98,11 +99,11 @@ def warrant_payment(warrant: PutWarrant, lookback, final) -> np.ndarray:
 def warrant_breakeven(warrant: PutWarrant, lookback, premium) -> float:
     """Final underlying value at which the payment upon exercise equals the premium."""
     lookback = warrant.checked_lookback(lookback)
-    premium = positive("premium", premium)
+    premium = check("premium", premium)
     most = (warrant.upper_strike * lookback - warrant.lower_strike_value) / lookback
     require(premium <= most, "premium",
-            f"must not exceed the largest payment ({most:g} of notional): "
-            "no final value pays that much", premium)
+            f"must not exceed the largest payment, upper_strike - lower_strike x initial / lookback = "
+            f"{most:g} of notional: no final value pays that much", premium)
     return (warrant.upper_strike - premium) * lookback
 
 
@@ -113,7 +114,7 @@ def warrant_table(warrant: PutWarrant, lookback, premium, finals) -> np.ndarray:
     differential, short strike differential, payment, payment minus premium, total return.
     """
     lookback = warrant.checked_lookback(lookback)
-    premium_amount = positive("premium", premium) * warrant.notional
+    premium_amount = check("premium", premium) * warrant.notional
     finals = final_values(finals).ravel()
     long, short = strike_differentials(warrant, lookback, finals)
     payment = warrant_payment(warrant, lookback, finals)

@@ -34,12 +34,13 @@ from . import xlsx
 from .engine import Calculation
 from .excel import serial
 from .market import Market
-from .montecarlo import DEFAULT_PATHS, DEFAULT_SEED, MonteCarlo
+from .montecarlo import DEFAULT_SEED, MonteCarlo
 from .payments import note_breakeven, warrant_breakeven
 from .templates import NOTE_FILE, WARRANT_FILE
-from .terms import BufferNote, PutWarrant, TermError, finite
+from .fields import TermError, finite
+from .terms import BufferNote, PutWarrant
 from .valuation import (LookbackSchedule, checked_spread, note_greeks, note_value, observed_lookback,
-                        warrant_greeks, warrant_mc_value)
+                        warrant_greeks, warrant_value)
 
 IDENTITY = ("deal_id", "client", "product")
 MARKET = ("spot", "as_of", "vol", "rate", "div_yield", "paths", "seed")
@@ -54,7 +55,7 @@ OPTIONAL = {"principal", "notional", "closes", "paths", "seed"}
 DATES = {"as_of", "final_date", "payment_date", "window_start", "window_end", "expiration", "settlement"}
 TEMPLATES = {"note": NOTE_FILE, "warrant": WARRANT_FILE}
 SUMMARY = "summary.csv"
-SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", "value", "stderr", "delta", "gamma", "vega",
+SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", "value", "delta", "gamma", "vega",
                    "theta", "rho", "breakeven", "output", "message")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                     *(f"LPT{i}" for i in range(1, 10))}
@@ -217,7 +218,7 @@ def objects(deal: Deal) -> dict:
     """The deal as xlfuncs objects (every constructor checks its inputs)."""
     v = deal.values
     market = Market(v["spot"], v["as_of"], v["vol"], v["rate"], v["div_yield"])
-    settings = MonteCarlo(v.get("paths", DEFAULT_PATHS), v.get("seed", DEFAULT_SEED))
+    settings = MonteCarlo(v.get("paths"), v.get("seed", DEFAULT_SEED))
     if deal.product == "note":
         note = BufferNote(v["initial"], v["participation"], v["buffer"], v["max_return"], v["min_payment"],
                           v.get("principal", 1000.0))
@@ -233,19 +234,18 @@ def objects(deal: Deal) -> dict:
 
 
 def analyse(deal: Deal) -> dict:
-    """Estimated value, its standard error, greeks and breakeven of a deal."""
+    """Estimated value (closed form or exact), greeks and breakeven of a deal."""
     o = objects(deal)
     if deal.product == "note":
         args = (o["note"], o["market"], *o["dates"], o["spread"])
-        value, stderr, greeks = note_value(*args), 0.0, note_greeks(*args)
+        value, greeks = note_value(*args), note_greeks(*args)
         breakeven = note_breakeven(o["note"], o["note"].principal)
     else:
-        args = (o["warrant"], o["market"], o["schedule"], o["closes"], o["settings"])
-        value, stderr, _ = warrant_mc_value(*args)
-        greeks = warrant_greeks(*args)
+        args = (o["warrant"], o["market"], o["schedule"], o["closes"])
+        value, greeks = warrant_value(*args), warrant_greeks(*args)
         lookback = observed_lookback(o["warrant"], o["market"].as_of, o["schedule"], o["closes"])
         breakeven = warrant_breakeven(o["warrant"], lookback, o["premium"])
-    return dict(value=value, stderr=stderr, breakeven=breakeven,
+    return dict(value=value, breakeven=breakeven,
                 **dict(zip(("delta", "gamma", "vega", "theta", "rho"), map(float, greeks))))
 
 

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from . import xlsx
 from .calendar import trading_days
 from .engine import Calculation
-from .montecarlo import DEFAULT_PATHS, DEFAULT_SEED
+from .montecarlo import DEFAULT_SEED
 from .payments import warrant_breakeven
 from .supplement import NOTE_EXAMPLE_FINALS, WARRANT, WARRANT_PREMIUM, WARRANT_TABLE_LOOKBACKS
 from .supplement import warrant_table_finals as supplement_table_finals
@@ -32,7 +32,7 @@ NOTE_TERMS = "Participation,Buffer,MaxReturn,MinPayment,Principal"
 NOTE_VALUE_ARGS = ("Spot,AsOf,FinalDate,PaymentDate,Vol,Rate,DivYield,FundingSpread,"
                    "Initial,Participation,Buffer,MaxReturn,MinPayment,Principal")
 WARRANT_VALUE_ARGS = ("Spot,AsOf,Initial,UpperStrike,LowerStrike,WindowStart,WindowEnd,Expiration,"
-                      "Settlement,Vol,Rate,DivYield,LookbackCloses,Notional,Paths,Seed")
+                      "Settlement,Vol,Rate,DivYield,LookbackCloses,Notional")
 GREEK_HEADERS = ["Delta (per index point)", "Gamma", "Vega (per vol point)", "Theta (per day)",
                  "Rho (per 1% of rate)"]
 DISCLAIMER = ("Indicative only: not an offer, a recommendation or the issuer's estimated value. Values come "
@@ -58,7 +58,8 @@ def market_inputs(sheet: Sheet, spot: float, as_of: dt.date, vol: float, rate: f
     if funding_spread is not None:
         sheet.field("Funding spread (bond component)", funding_spread, PERCENT3, "FundingSpread", True,
                     "the issuer's internal funding rate is rate + spread")
-    sheet.field("Monte Carlo paths", DEFAULT_PATHS, WHOLE, "Paths", True)
+    sheet.field("Monte Carlo paths (the check)", None, WHOLE, "Paths", True,
+                "blank: as many as give a standard error of $0.01 per $1,000")
     sheet.field("Random seed", DEFAULT_SEED, "0", "Seed", True, "same inputs and seed, same digits")
 
 
@@ -385,13 +386,14 @@ def build_warrant() -> Workbook:
     payout_sheet(wb, "warrant", "Payment upon exercise against the change from the lookback value")
 
     valuation = Sheet(wb, "Valuation", [40, 17, 17, 17, 17, 17], landscape=True)
-    valuation.heading("Valuation", "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; Monte Carlo "
-                                   "while the lookback window is open, closed form after it")
+    valuation.heading("Valuation", "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; the lookback's "
+                                   "exact distribution while the window is open, closed form after it")
     market_inputs(valuation, 5907.55, dt.date(2025, 5, 28), 0.167, 0.043, 0.013)
     valuation.section("Value per warrant")
-    valuation.cell(valuation.row, 1, "Estimated value, standard error")
-    valuation.array(2, valuation.row, 1, f"=WARRANT_MC_VALUE({WARRANT_VALUE_ARGS})", MONEY, columns=2)
-    define(wb, "EstimatedValue", valuation.title, f"B{valuation.row}")
+    valuation.field("Estimated value (exact)", f"=WARRANT_VALUE({WARRANT_VALUE_ARGS})", MONEY, "EstimatedValue",
+                    key=True)
+    valuation.cell(valuation.row, 1, "Monte Carlo check: value, standard error")
+    valuation.array(2, valuation.row, 1, f"=WARRANT_MC_VALUE({WARRANT_VALUE_ARGS},Paths,Seed)", MONEY, columns=2)
     define(wb, "StdError", valuation.title, f"C{valuation.row}")
     valuation.ws.cell(valuation.row, 3).number_format = LEVEL4
     valuation.row += 1
@@ -403,7 +405,7 @@ def build_warrant() -> Workbook:
     valuation.field("Implied volatility", "=WARRANT_IMPLIED_VOL(MarketPrice,"
                     + WARRANT_VALUE_ARGS.replace("Vol,", "") + ")", PERCENT3)
     greeks(valuation, f"=WARRANT_GREEKS({WARRANT_VALUE_ARGS})",
-           "Risk per warrant (central differences with the same random numbers)")
+           "Risk per warrant (central differences of the exact value)")
     valuation.finish(freeze="A4")
 
     quote_sheet(wb, "warrant", "Bearish Put Warrants Linked to the S&P 500® Index", [

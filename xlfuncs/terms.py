@@ -5,45 +5,17 @@ the argument a trader typed: "buffer must be at least 0 and below 1, got 1.5".
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from numbers import Real
+
+from .fields import TermError, check, require
 
 DEFAULT_PRINCIPAL = 1000.0
 
 
-class TermError(ValueError):
-    """An input that breaks a rule of the term sheet; the message names it, the rule and the value."""
-
-
-def finite(name: str, value) -> float:
-    """`value` as a float, or a TermError if it is not a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TermError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise TermError(f"{name} must be a finite number, got {value}")
-    return float(value)
-
-
-def require(ok: bool, name: str, rule: str, value: float) -> None:
-    """Raise a TermError saying `name` `rule`, got `value`, unless `ok`."""
-    if not ok:
-        raise TermError(f"{name} {rule}, got {value:g}")
-
-
-def positive(name: str, value) -> float:
-    value = finite(name, value)
-    require(value > 0, name, "must be greater than 0", value)
-    return value
-
-
-def fraction(name: str, value, *, below_one: bool = False) -> float:
-    value = finite(name, value)
-    if below_one:
-        require(0 <= value < 1, name, "must be at least 0 and below 1", value)
-    else:
-        require(0 <= value <= 1, name, "must be between 0 and 1", value)
-    return value
+def checked(obj, *names) -> None:
+    """Check the named fields of a frozen dataclass against their rules (fields.py), in place."""
+    for name in names:
+        object.__setattr__(obj, name, check(name, getattr(obj, name)))
 
 
 @dataclass(frozen=True)
@@ -62,18 +34,7 @@ class BufferNote:
     principal: float = DEFAULT_PRINCIPAL
 
     def __post_init__(self):
-        set_ = object.__setattr__
-        set_(self, "initial", positive("initial", self.initial))
-        set_(self, "participation", positive("participation", self.participation))
-        set_(self, "buffer", fraction("buffer", self.buffer, below_one=True))
-        max_return = finite("max_return", self.max_return)
-        require(max_return >= 0, "max_return", "must be at least 0", max_return)
-        set_(self, "max_return", max_return)
-        min_payment = finite("min_payment", self.min_payment)
-        require(min_payment >= 0, "min_payment", "must be at least 0", min_payment)
-        require(min_payment <= 1, "min_payment", "must not exceed the principal (1 = 100%)", min_payment)
-        set_(self, "min_payment", min_payment)
-        set_(self, "principal", positive("principal", self.principal))
+        checked(self, "initial", "participation", "buffer", "max_return", "min_payment", "principal")
 
     @property
     def final_buffer_value(self) -> float:
@@ -107,15 +68,9 @@ class PutWarrant:
     notional: float = DEFAULT_PRINCIPAL
 
     def __post_init__(self):
-        set_ = object.__setattr__
-        set_(self, "initial", positive("initial", self.initial))
-        set_(self, "upper_strike", positive("upper_strike", self.upper_strike))
-        lower = finite("lower_strike", self.lower_strike)
-        require(lower >= 0, "lower_strike", "must be at least 0", lower)
-        require(lower < self.upper_strike, "lower_strike",
-                f"must be below upper_strike ({self.upper_strike:g})", lower)
-        set_(self, "lower_strike", lower)
-        set_(self, "notional", positive("notional", self.notional))
+        checked(self, "initial", "upper_strike", "lower_strike", "notional")
+        require(self.lower_strike < self.upper_strike, "lower_strike",
+                f"must be below upper_strike ({self.upper_strike:g})", self.lower_strike)
 
     @property
     def lower_strike_value(self) -> float:
@@ -126,15 +81,23 @@ class PutWarrant:
 
     def checked_lookback(self, lookback) -> float:
         """`lookback` validated against the rule that it is never below the initial value."""
-        lookback = finite("lookback", lookback)
+        lookback = check("lookback", lookback)
         require(lookback >= self.initial, "lookback",
                 f"must be at least the initial value ({self.initial:g})", lookback)
         return lookback
 
 
+MAX_YEARS = 100  # dates of one product at most this far apart: beyond, discounting and drift overflow
+
+
 def in_order(*named_dates) -> None:
-    """Raise a TermError unless the (name, date) pairs are in calendar order (equal is fine)."""
+    """Raise a TermError unless the (name, date) pairs are in calendar order (equal is fine) and
+    the last is at most MAX_YEARS after the first."""
     for (before, early), (name, late) in zip(named_dates, named_dates[1:]):
         if late < early:
             raise TermError(f"{name} must not be before {before} ({early.isoformat()}), "
                             f"got {late.isoformat()}")
+    (first, start), (last, end) = named_dates[0], named_dates[-1]
+    if (end - start).days > MAX_YEARS * 365.25:
+        raise TermError(f"{last} must be at most {MAX_YEARS} years after {first} ({start.isoformat()}), "
+                        f"got {end.isoformat()}")

@@ -11,37 +11,49 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
-from . import analytic
+from . import analytic, lookback
 from .analytic import display_greeks, lookback_put, lower_put, note_greeks_per_unit, put_spread_value
 from .calendar import trading_days
 from .market import Market
 from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
 from .payments import lookback_value, note_payment
-from .terms import BufferNote, PutWarrant, TermError, finite, in_order, require
+from .fields import FIELDS, TermError, check, require
+from .terms import BufferNote, PutWarrant, in_order
 
 ONE_DAY = dt.timedelta(days=1)
-VOL_BRACKET = (0.005, 3.0)
 
 
 # Bearish Buffer Securities
 
+MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
+SPOT_RANGE = 1000.0  # spot and closes within this factor of the initial value
+
+
 def checked_spread(funding_spread) -> float:
-    spread = finite("funding_spread", funding_spread)
-    require(abs(spread) < 1, "funding_spread", "must be a fraction between -1 and 1 (1% is 0.01)", spread)
-    return spread
+    return check("funding_spread", funding_spread)
+
+
+def near_initial(name: str, level: float, initial: float) -> float:
+    """A spot or close held within a factor SPOT_RANGE of the initial value: further away the
+    product's value is its bounds to the last digit, and rounding would show instead."""
+    require(initial / SPOT_RANGE <= level <= initial * SPOT_RANGE, name,
+            f"must be within a factor of {SPOT_RANGE:g} of initial ({initial:g})", level)
+    return level
 
 
 def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
                funding_spread: float) -> float:
     """Closed-form value per security: the bond plus the option legs of the replication."""
+    near_initial("spot", market.spot, note.initial)
     return analytic.note_value(note, market, final_date, payment_date, checked_spread(funding_spread))
 
 
 def note_greeks(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
                 funding_spread: float) -> np.ndarray:
     """Delta, gamma, vega, theta, rho of the note per security (display units, see display_greeks)."""
+    near_initial("spot", market.spot, note.initial)
     return display_greeks(note_greeks_per_unit(note, market, final_date, payment_date,
                                                checked_spread(funding_spread)))
 
@@ -51,6 +63,7 @@ def note_mc_value(note: BufferNote, market: Market, final_date: dt.date, payment
                   funding_spread: float, settings: MonteCarlo) -> Estimate:
     """Monte Carlo value of the note: the closed-form bond plus the simulated option payment,
     with the discounted final underlying value as control variate."""
+    near_initial("spot", market.spot, note.initial)
     t_fix, t_pay = analytic.note_times(market, final_date, payment_date)
     bond = note.principal * np.exp(-(market.rate + checked_spread(funding_spread)) * t_pay)
     discount = np.exp(-market.rate * t_pay)
@@ -61,14 +74,15 @@ def note_mc_value(note: BufferNote, market: Market, final_date: dt.date, payment
         return discount * (note_payment(note, final) - note.principal), discount * final
 
     forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix)
-    options = estimate(sample, 1, discount * forward, settings)
+    largest = note.principal * max(1 - note.min_payment, min(note.max_return, note.participation))
+    options = estimate(sample, 1, discount * forward, settings, note.principal, largest)
     return Estimate(bond + options.value, options.stderr, options.paths)
 
 
 def solve_max_return(target_value, note: BufferNote, market: Market, final_date: dt.date,
                      payment_date: dt.date, funding_spread: float) -> float:
     """The maximum return at which the note's closed-form value equals `target_value`."""
-    target = finite("target_value", target_value)
+    target = check("target_value", target_value)
 
     def gap(max_return):
         return note_value(replace(note, max_return=max_return), market, final_date, payment_date,
@@ -96,6 +110,9 @@ class LookbackSchedule:
     def __post_init__(self):
         in_order(("window_start", self.window_start), ("window_end", self.window_end),
                  ("expiration", self.expiration), ("settlement", self.settlement))
+        if (self.window_end - self.window_start).days > MAX_WINDOW_DAYS:
+            raise TermError(f"window_end must be at most {MAX_WINDOW_DAYS} days after window_start "
+                            f"({self.window_start.isoformat()}), got {self.window_end.isoformat()}")
 
     @cached_property
     def window_days(self) -> tuple[dt.date, ...]:
@@ -124,14 +141,37 @@ def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSch
         raise TermError(f"closes must have at most {len(days)} entries, one per window trading day, "
                         f"got {len(closes)}")
     if len(closes) < elapsed:
-        raise TermError(f"closes must have an entry for each of the {elapsed} window trading days "
-                        f"closed by as_of ({as_of.isoformat()}), got {len(closes)}")
+        raise TermError(f"closes must have an entry for each of the {elapsed} window trading days from "
+                        f"window_start ({days[0].isoformat()}) closed by as_of ({as_of.isoformat()}), "
+                        f"got {len(closes)}")
     for day, close in zip(days[elapsed:], closes[elapsed:]):
         if close is not None:
             raise TermError(f"closes must stop at as_of ({as_of.isoformat()}): "
                             f"it has a close for {day.isoformat()}")
-    observed = [finite("closes", close) for close in closes[:elapsed] if close is not None]
+    observed = [near_initial("closes", check("closes", close), warrant.initial)
+                for close in closes[:elapsed] if close is not None]
     return lookback_value(observed, warrant.initial) if observed else warrant.initial
+
+
+def window_times(market: Market, schedule: LookbackSchedule) -> np.ndarray:
+    """The window's trading days after as_of, in years from as_of."""
+    return np.array([market.time_to(day) for day in schedule.window_days if day > market.as_of])
+
+
+def warrant_value(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> float:
+    """Exact value per warrant on any day of its life (the reflected-walk engine, lookback.py)."""
+    near_initial("spot", market.spot, warrant.initial)
+    return exact_value(warrant, market, schedule, closes)
+
+
+@lru_cache(maxsize=1024)
+def exact_value(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> float:
+    """warrant_value for a market the caller has checked, or moved by a greek's bump."""
+    in_order(("as_of", market.as_of), ("expiration", schedule.expiration), ("settlement", schedule.settlement))
+    return lookback.warrant_value(
+        warrant, observed_lookback(warrant, market.as_of, schedule, closes), market.spot,
+        window_times(market, schedule), market.time_to(schedule.expiration),
+        market.time_to(schedule.settlement), market.vol, market.rate, market.div_yield)
 
 
 @lru_cache(maxsize=1024)
@@ -145,12 +185,13 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSche
     strikes known today (lookback so far), whose value today is closed form. After the window
     the value is that closed form, with no error.
     """
-    in_order(("as_of", market.as_of), ("expiration", schedule.expiration))
+    in_order(("as_of", market.as_of), ("expiration", schedule.expiration), ("settlement", schedule.settlement))
+    near_initial("spot", market.spot, warrant.initial)
     lookback_so_far = observed_lookback(warrant, market.as_of, schedule, closes)
     t_expiry, t_settle = market.time_to(schedule.expiration), market.time_to(schedule.settlement)
     args = (market.vol, market.rate, market.div_yield)
     known_strikes = float(put_spread_value(warrant, lookback_so_far, market.spot, t_expiry, t_settle, *args))
-    times = np.array([market.time_to(day) for day in schedule.window_days if day > market.as_of])
+    times = window_times(market, schedule)
     if times.size == 0:
         return Estimate(known_strikes, 0.0, 0)
     to_expiry = t_expiry - times[-1]
@@ -163,7 +204,8 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSche
         return (lookback_put(warrant, lookback, window_end, to_expiry, t_settle, *args) - short,
                 lookback_put(warrant, lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
 
-    return estimate(sample, times.size, known_strikes, settings)
+    return estimate(sample, times.size, known_strikes, settings, warrant.notional,
+                    warrant.notional * warrant.upper_strike)
 
 
 def roll_forward(market: Market, schedule: LookbackSchedule, closes: tuple):
@@ -176,38 +218,80 @@ def roll_forward(market: Market, schedule: LookbackSchedule, closes: tuple):
     return market.bumped(as_of=as_of), closes
 
 
-def warrant_greeks(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple,
-                   settings: MonteCarlo) -> np.ndarray:
-    """Delta, gamma, vega, theta, rho per warrant by bumping and revaluing with the same random numbers."""
+def warrant_greeks(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> np.ndarray:
+    """Delta (per index point), gamma, vega (per vol point), theta (per calendar day: the change
+    to the next day, spot unchanged), rho (per 1% of rate): central differences of the exact
+    value, whose error (below 1e-9) is far under the bumps' effect."""
     def value(**changes):
-        return warrant_mc_value(warrant, market.bumped(**changes), schedule, closes, settings).value
+        return exact_value(warrant, market.bumped(**changes), schedule, closes)
 
-    base, spot_step = value(), 0.005 * market.spot
+    base = warrant_value(warrant, market, schedule, closes)
+    spot_step, vol_step, rate_step = 1e-4 * market.spot, 1e-4, 1e-5
     up, down = value(spot=market.spot + spot_step), value(spot=market.spot - spot_step)
-    vol_step = min(0.01, market.vol / 2)
-    vega = (value(vol=market.vol + vol_step) - value(vol=market.vol - vol_step)) / (2 * vol_step) / 100
-    rho = (value(rate=market.rate + 0.01) - value(rate=market.rate - 0.01)) / 2
-    tomorrow, closes_tomorrow = roll_forward(market, schedule, closes)
-    theta = warrant_mc_value(warrant, tomorrow, schedule, closes_tomorrow, settings).value - base
+    vega = (value(vol=market.vol + vol_step) - value(vol=market.vol - vol_step)) / (2 * vol_step)
+    rho = (value(rate=market.rate + rate_step) - value(rate=market.rate - rate_step)) / (2 * rate_step)
+    if market.as_of < schedule.expiration:
+        tomorrow, closes_tomorrow = roll_forward(market, schedule, closes)
+        theta = exact_value(warrant, tomorrow, schedule, closes_tomorrow) - base
+    else:  # the payment is fixed: only its discounting to settlement is left
+        theta = base * np.expm1(market.rate * min(1, (schedule.settlement - market.as_of).days) / 365)
     return np.array([(up - down) / (2 * spot_step), (up - 2 * base + down) / spot_step ** 2,
-                     vega, theta, rho])
+                     vega / 100, theta, rho / 100])
 
 
 def warrant_implied_vol(price, warrant: PutWarrant, market: Market, schedule: LookbackSchedule,
-                        closes: tuple, settings: MonteCarlo) -> float:
-    """The flat vol at which the warrant's value equals `price` (same random numbers for every vol)."""
-    price = finite("price", price)
+                        closes: tuple) -> float:
+    """The flat vol at which the warrant's exact value equals `price`.
 
-    def gap(vol):
-        return warrant_mc_value(warrant, market.bumped(vol=vol), schedule, closes, settings).value - price
+    A put spread's value is not monotone in vol (deep in the money it falls), so the vol range
+    of fields.py is cut at the value's turning points into monotone pieces, found on a
+    geometric grid and refined; each piece holds at most one root, found by bracketing. A
+    price that more than one vol gives is an error naming them."""
+    price = check("price", price)
+    low, high = FIELDS["vol"].low, FIELDS["vol"].high
+    flat = 1e-9 * warrant.notional  # below the exact engine's resolution
 
-    grid = np.geomspace(*VOL_BRACKET, 12)
-    gaps = [gap(vol) for vol in grid]
-    for low, high, gap_low, gap_high in zip(grid, grid[1:], gaps, gaps[1:]):
-        if gap_low == 0:
-            return float(low)
-        if gap_low * gap_high < 0:
-            return brentq(gap, low, high, xtol=1e-10)
-    raise TermError(f"price must be a value some vol between {VOL_BRACKET[0]:.1%} and "
-                    f"{VOL_BRACKET[1]:.0%} gives ({min(gaps) + price:.4f} to {max(gaps) + price:.4f}), "
-                    f"got {price:g}")
+    warrant_value(warrant, market, schedule, closes)  # the user's inputs are checked once
+
+    @lru_cache(maxsize=None)
+    def value(vol):
+        return exact_value(warrant, market.bumped(vol=vol), schedule, closes)
+
+    # The slope over each grid cell, and at both ends of the range over a tiny step, so that a
+    # turning point inside an end cell shows too.
+    grid = np.geomspace(low, high, 9)
+    points = np.array([low, low * (1 + 1e-6), *grid[1:-1], high * (1 - 1e-6), high])
+    changes = np.diff([value(vol) for vol in points])
+    slopes = np.sign(np.where(np.abs(changes) > flat * 1e-6 * np.r_[1, np.ones(len(changes) - 2) * 1e6, 1],
+                              changes, 0))
+    edges = [low]
+    for i in range(1, len(points) - 1):
+        if slopes[i - 1] * slopes[i] < 0:  # a turning point between the points either side
+            sign = slopes[i - 1]  # rising then falling: a maximum
+            turn = minimize_scalar(lambda vol: -sign * value(vol), bounds=(points[i - 1], points[i + 1]),
+                                   method="bounded", options={"xatol": 1e-9})
+            edges.append(float(turn.x))
+        elif slopes[i - 1] != slopes[i] and 1 < i < len(points) - 2:  # a flat stretch starts or ends
+            edges.append(float(points[i]))
+    edges.append(high)
+    roots = []
+    for left, right in zip(edges, edges[1:]):
+        gap_left, gap_right = value(left) - price, value(right) - price
+        if abs(gap_left) <= flat and abs(gap_right) <= flat:
+            raise TermError(f"price is the value at every vol from {left:.4%} to {right:.4%} (the value does "
+                            "not move with vol there): no single implied vol")
+        if abs(gap_left) <= flat:
+            roots.append(left)
+        elif gap_left * gap_right < 0:
+            roots.append(brentq(lambda vol: value(vol) - price, left, right, xtol=1e-12, rtol=1e-12))
+    if abs(value(high) - price) <= flat:
+        roots.append(high)
+    roots = [root for i, root in enumerate(sorted(roots)) if i == 0 or root > sorted(roots)[i - 1] * (1 + 1e-6)]
+    if len(roots) == 1:
+        return roots[0]
+    if roots:
+        raise TermError(f"price is the value at more than one vol ({', '.join(f'{r:.4%}' for r in roots)}): "
+                        "no single implied vol")
+    attained = [value(vol) for vol in [*edges, *points]]
+    raise TermError(f"price must be a value some vol from {low:.1%} to {high:.0%} gives "
+                    f"({min(attained):.4f} to {max(attained):.4f}), got {price:g}")

@@ -1,0 +1,194 @@
+"""Every function against hostile cells: a clear error naming the argument, or a finite number.
+
+One argument at a time is replaced by text, booleans, blanks, error cells, NaN, infinities,
+huge and tiny numbers, negative zero, wrong shapes and dates as text, through xlwings'
+Office.js call path (as the add-in sends it) and through direct calls (as the classic runtime
+and the formulas engine do). Plus the specific slips and states the validation reported.
+"""
+import datetime as dt
+import inspect
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import udfs
+from conftest import officejs
+from xlfuncs import excel
+
+EPOCH = dt.date(1899, 12, 30)
+
+
+def serial(day):
+    return (dt.date.fromisoformat(day) - EPOCH).days
+
+
+NOTE = dict(initial=4550.58, participation=3.0, buffer=0.1, max_return=0.23, min_payment=0.1, principal=1000.0)
+NOTE_MARKET = dict(spot=4550.58, as_of=serial("2023-11-29"), final_date=serial("2024-12-02"),
+                   payment_date=serial("2024-12-05"), vol=0.15, rate=0.053, div_yield=0.015, funding_spread=0.01)
+WARRANT = dict(initial=5907.55, upper_strike=0.95, lower_strike=0.75, notional=1000.0)
+WARRANT_MARKET = dict(spot=5907.55, as_of=serial("2025-05-28"), window_start=serial("2025-05-21"),
+                      window_end=serial("2025-06-20"), expiration=serial("2025-10-10"),
+                      settlement=serial("2025-10-17"), vol=0.167, rate=0.043, div_yield=0.013,
+                      closes=[[5907.55]] * 5)
+GOOD = {**NOTE, **NOTE_MARKET, **WARRANT, **WARRANT_MARKET, "final": 4000.0, "finals": [[4000.0], [5000.0]],
+        "price": 980.0, "lookback": 6000.0, "premium": 0.02728, "target_value": 965.0, "paths": 2000,
+        "seed": 1, "start": serial("2025-05-21"), "end": serial("2025-06-20"), "holidays": None}
+GOOD_FOR = {"NOTE_BREAKEVEN": {"price": 1100.0}, "WARRANT_IMPLIED_VOL": {"price": 22.8},
+            "NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0}}
+FUNCTIONS = {func.__name__: func for func in excel.FUNCTIONS}
+
+
+def good_args(name):
+    params = inspect.signature(FUNCTIONS[name]).parameters
+    own = {**(NOTE | NOTE_MARKET if name.startswith("NOTE") else {}), **GOOD_FOR.get(name, {})}
+    return {p: own.get(p, GOOD[p]) for p in params}
+
+
+ERROR_CELL = {"type": "Error", "basicType": "Error", "basicValue": "#REF!", "errorType": "Ref"}
+HOSTILE = st.one_of(
+    st.sampled_from(["abc", "10%", " ", "2025-05-28", "#N/A", "#REF!", "1,234", "TRUE", "nan", "inf"]),
+    st.booleans(), st.just(None), st.just(ERROR_CELL),
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -1e308, 1e20, 1e12, 1e-300, 5e-324, -0.0, 0.0,
+                     -1.0, 2.0 ** 80, 2958466.0, 60.0, 16.7, 95.0, 300.0, 23.0]),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.lists(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=2), min_size=2, max_size=2),  # a 2x2 range
+    st.just([]), st.just([[]]))
+CASES = st.tuples(st.sampled_from(sorted(FUNCTIONS)), st.data())
+
+
+def is_number(value):
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def check_outcome(name, argument, call):
+    """A clear error naming the argument, or finite numbers (a blank only where a table has N/A)."""
+    try:
+        result = call()
+    except udfs.ExcelInputError as error:
+        solved_for = {"WARRANT_IMPLIED_VOL": "price", "NOTE_SOLVE_MAX_RETURN": "target_value"}.get(name)
+        named = argument in str(error) or (solved_for and str(error).startswith(solved_for))
+        assert named, f"{name}({argument}=...): {error}"
+        return
+    cells = result if isinstance(result, list) else [[result]]
+    values = [v for row in cells for v in row]
+    if name == "TRADING_DAYS":
+        assert values and all(isinstance(v, (dt.date, float, int)) or v.get("type") == "FormattedNumber"
+                              for v in values)
+        return
+    blanks_allowed = name in ("NOTE_TABLE", "WARRANT_TABLE", "NOTE_PAYMENT", "WARRANT_PAYMENT")
+    assert all(is_number(v) or (blanks_allowed and v in (None, "")) for v in values), (name, argument, result)
+    assert any(is_number(v) for v in values), (name, argument, result)
+
+
+def registered(name):
+    """The function as xlwings registered it (errors as ExcelInputError), called with python cells."""
+    return getattr(udfs, name)
+
+
+@settings(max_examples=600, deadline=dt.timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
+@given(CASES, HOSTILE)
+def test_one_hostile_argument_through_the_office_js_call_path(case, hostile):
+    name, data = case
+    args = good_args(name)
+    argument = data.draw(st.sampled_from(sorted(args)))
+    args[argument] = hostile
+    payload = [a if not (isinstance(a, float) and not math.isfinite(a)) else a for a in args.values()]
+    check_outcome(name, argument, lambda: single(officejs(name, *payload)))
+
+
+@settings(max_examples=600, deadline=dt.timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
+@given(CASES, HOSTILE)
+def test_one_hostile_argument_called_directly(case, hostile):
+    name, data = case
+    args = good_args(name)
+    argument = data.draw(st.sampled_from(sorted(args)))
+    args[argument] = hostile
+    if hostile is ERROR_CELL:
+        args[argument] = "#REF!"  # as err_to_str hands an error cell to the function
+    check_outcome(name, argument, lambda: registered(name)(*args.values()))
+
+
+def single(result):
+    """Office.js answers a 2-D list; a lone cell is that cell's value."""
+    return result[0][0] if len(result) == 1 and len(result[0]) == 1 else result
+
+
+def test_every_function_answers_its_good_arguments():
+    for name in FUNCTIONS:
+        check_outcome(name, "-", lambda: registered(name)(*good_args(name).values()))
+
+
+# Slips and states the validation reported
+
+@pytest.mark.parametrize("name, argument, value, message", [
+    ("NOTE_PAYMENT", "principal", ERROR_CELL, "principal is an error cell (#REF!): fix or clear it"),
+    ("WARRANT_PAYMENT", "notional", ERROR_CELL, "notional is an error cell (#REF!): fix or clear it"),
+    ("WARRANT_MC_VALUE", "paths", ERROR_CELL, "paths is an error cell (#REF!): fix or clear it"),
+    ("WARRANT_MC_VALUE", "seed", ERROR_CELL, "seed is an error cell (#REF!): fix or clear it"),
+    ("TRADING_DAYS", "holidays", [[serial("2025-05-26")], [ERROR_CELL]],
+     "holidays is an error cell (#REF!): fix or clear it"),
+    ("WARRANT_VALUE", "vol", 15, "vol must be a fraction: 15% is 0.15, got 15"),
+    ("WARRANT_VALUE", "vol", 16.7, "vol must be a fraction: 16.7% is 0.167, got 16.7"),
+    ("NOTE_VALUE", "participation", 300, "participation must be a fraction: 300% is 3, got 300"),
+    ("NOTE_VALUE", "max_return", 23, "max_return must be a fraction: 23% is 0.23, got 23"),
+    ("WARRANT_VALUE", "upper_strike", 95, "upper_strike must be a fraction: 95% is 0.95, got 95"),
+    ("WARRANT_VALUE", "lower_strike", 75, "lower_strike must be a fraction: 75% is 0.75, got 75"),
+    ("WARRANT_TABLE", "premium", 2.728, "premium must be a fraction: 2.728% is 0.02728, got 2.728"),
+    ("NOTE_VALUE", "div_yield", 1.5, "div_yield must be a fraction: 1.5% is 0.015, got 1.5"),
+    ("WARRANT_MC_VALUE", "paths", 1e12, "paths must be from 1000 to 1048576, got 1000000000000"),
+    ("NOTE_VALUE", "spot", 1e20, "spot must be from 1e-06 to 1e+09, got 1e+20"),
+    ("NOTE_VALUE", "spot", 5e6, "spot must be within a factor of 1000 of initial (4550.58), got 5e+06"),
+    ("NOTE_TABLE", "finals", [[95.0], [-1.0]], "finals must be from 0 to 1e+09, got -1 (row 2, column 1"),
+    ("WARRANT_TABLE", "finals", [["x"]], "finals must be a number, got 'x'"),
+])
+def test_reported_slips_are_clear_errors(name, argument, value, message):
+    args = good_args(name)
+    args[argument] = value
+    with pytest.raises(udfs.ExcelInputError) as error:
+        officejs(name, *args.values())
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("name, argument, value", [
+    ("NOTE_VALUE", "participation", 0.5), ("NOTE_VALUE", "buffer", 0.0), ("NOTE_VALUE", "max_return", 0.0),
+    ("NOTE_VALUE", "min_payment", 0.0), ("NOTE_VALUE", "min_payment", 1.0), ("NOTE_VALUE", "vol", 2.0),
+    ("WARRANT_VALUE", "upper_strike", 1.0), ("WARRANT_VALUE", "notional", 1.0), ("WARRANT_VALUE", "vol", 2.0),
+    ("WARRANT_VALUE", "lower_strike", 0.0), ("WARRANT_GREEKS", "rate", 0.5), ("WARRANT_GREEKS", "rate", -0.5),
+    ("NOTE_PAYMENT", "participation", 10.0), ("NOTE_TABLE", "max_return", 2.0),
+])
+def test_economically_valid_inputs_are_not_refused(name, argument, value):
+    args = good_args(name)
+    args[argument] = value
+    assert all(is_number(v) for row in officejs(name, *args.values()) for v in row)
+
+
+def test_note_theta_on_the_final_date_is_only_discounting():
+    """As of the final date the payment is fixed: the value moves only by discounting to the
+    payment date (0.2852 a day was reported against an actual change of 0.1663)."""
+    args = good_args("NOTE_GREEKS")
+    args.update(spot=5200.0, as_of=NOTE_MARKET["final_date"])
+    theta = officejs("NOTE_GREEKS", *args.values())[0][3]
+    [[value]] = officejs("NOTE_VALUE", *args.values())
+    rate, bond_rate, years = NOTE_MARKET["rate"], NOTE_MARKET["rate"] + NOTE_MARKET["funding_spread"], 3 / 365
+    bond = 1000 * math.exp(-bond_rate * years)
+    tomorrow = bond * math.exp(bond_rate / 365) + (value - bond) * math.exp(rate / 365)
+    assert theta == pytest.approx(tomorrow - value, rel=2e-3)
+    assert theta == pytest.approx(0.1663, abs=5e-4)
+
+
+def test_table_errors_name_finals():
+    args = good_args("NOTE_TABLE")
+    args["finals"] = [[95.0], [math.inf]]
+    with pytest.raises(udfs.ExcelInputError, match="^finals must be a finite number"):
+        registered("NOTE_TABLE")(*args.values())
+
+
+def test_results_are_never_nan_or_inf():
+    with pytest.raises(excel.TermError, match="no finite result"):
+        excel.results(np.array([1.0, math.inf]))
+    with pytest.raises(excel.TermError, match="no finite result"):
+        excel.results(math.nan)
+    assert excel.results(np.array([1.0, math.nan]), blanks=True) == [1.0, None]
