@@ -1,5 +1,6 @@
-"""Valuation speed and memory: NOTE_VALUE per call, WARRANT_MC_VALUE (error, paths, time, peak
-memory) and WARRANT_GREEKS for the warrant supplement's pricing-date case. Caches are cleared
+"""Valuation speed and memory: NOTE_VALUE per call; WARRANT_VALUE (time, error against a run on a
+grid twice as fine with wider tails), WARRANT_GREEKS and WARRANT_IMPLIED_VOL on the exact engine,
+and the default Monte Carlo against the exact value, for the warrant supplement's pricing-date case. Caches are cleared
 before every timed run (values and scrambled Sobol engines), so each figure is a full
 computation as on a first call."""
 import datetime as dt
@@ -13,7 +14,7 @@ import tracemalloc
 import numpy as np
 
 import udfs
-from xlfuncs import excel, montecarlo, valuation
+from xlfuncs import excel, lookback, montecarlo, valuation
 
 EPOCH = dt.date(1899, 12, 30)
 
@@ -34,6 +35,7 @@ def cold(func, *args):
     best = float("inf")
     for _ in range(5):
         valuation.warrant_mc_value.cache_clear()
+        valuation.exact_value.cache_clear()
         valuation.note_mc_value.cache_clear()
         montecarlo.scrambled_sobol.cache_clear()
         start = time.perf_counter()
@@ -52,15 +54,25 @@ def main():
     cell = min(timeit.repeat(lambda: udfs.NOTE_VALUE(*NOTE), number=calls, repeat=5)) / calls
     print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in valuation.note_value)")
 
-    seconds, [[value, stderr]] = cold(udfs.WARRANT_MC_VALUE, *WARRANT)
-    paths = valuation.warrant_mc_value(*excel.warrant_valuation(*WARRANT, None, None, None)).paths
+    model = excel.warrant_valuation(*WARRANT, None)
+    seconds, exact = cold(udfs.WARRANT_VALUE, *WARRANT)
+    lookback.POINTS_PER_STDEV, lookback.TAILS = 2 * lookback.POINTS_PER_STDEV, 10.0
+    valuation.exact_value.cache_clear()
+    fine = valuation.exact_value(*model)
+    lookback.POINTS_PER_STDEV, lookback.TAILS = lookback.POINTS_PER_STDEV / 2, 7.5
+    print(f"WARRANT_VALUE: {exact:.8f} in {seconds * 1e3:.2f} ms; against a grid twice as fine with wider "
+          f"tails: {abs(exact - fine):.1e}")
+    mc_seconds, [[value, stderr]] = cold(udfs.WARRANT_MC_VALUE, *WARRANT)
+    paths = valuation.warrant_mc_value(*model, montecarlo.MonteCarlo()).paths
     tracemalloc.start()
     valuation.warrant_mc_value.cache_clear()
     udfs.WARRANT_MC_VALUE(*WARRANT)
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"WARRANT_MC_VALUE (default settings): value {value:.4f}, standard error {stderr:.4f}, "
-          f"{paths} paths, {seconds * 1e3:.1f} ms, peak allocations {traced_peak / 2**20:.1f} MB")
+    print(f"WARRANT_MC_VALUE (default settings): value {value:.4f}, standard error {stderr:.4f}, {paths} paths, "
+          f"{mc_seconds * 1e3:.1f} ms ({mc_seconds / seconds:.0f}x WARRANT_VALUE), peak allocations "
+          f"{traced_peak / 2**20:.1f} MB; exact minus Monte Carlo {exact - value:+.4f} "
+          f"({(exact - value) / stderr:+.1f} standard errors)")
 
     seconds, [greeks] = cold(udfs.WARRANT_GREEKS, *WARRANT)
     print("WARRANT_GREEKS: {:.0f} ms (delta {:.5f}, gamma {:.2e}, vega {:.4f}, theta {:.4f}, rho {:.4f})"

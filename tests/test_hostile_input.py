@@ -192,3 +192,58 @@ def test_results_are_never_nan_or_inf():
     with pytest.raises(excel.TermError, match="no finite result"):
         excel.results(math.nan)
     assert excel.results(np.array([1.0, math.nan]), blanks=True) == [1.0, None]
+
+
+# What the attacking review found
+
+def test_a_rare_tail_cannot_shrink_the_monte_carlo_error_below_its_resolution():
+    """One window day left, highest close above spot: the lookback rises on almost no path, so
+    every replicate misses the same tail; the error is at least 1e-6 of the largest payment."""
+    args = good_args("WARRANT_MC_VALUE")
+    args.update(spot=5800.0, as_of=serial("2025-06-18"), closes=[[6100.0]] * 20, paths=None, seed=2)
+    [[value, stderr]] = officejs("WARRANT_MC_VALUE", *args.values())
+    [[exact]] = officejs("WARRANT_VALUE", *list(args.values())[:-2])
+    assert abs(value - exact) <= 4 * stderr
+    note = dict(spot=4550.58, as_of=serial("2023-11-29"), final_date=serial("2023-11-30"),
+                payment_date=serial("2023-12-03"), vol=3.0, rate=0.4869, div_yield=-0.0656, funding_spread=0.01,
+                initial=4550.58, participation=1.0, buffer=0.0, max_return=10.0, min_payment=0.1)
+    [[value, stderr]] = officejs("NOTE_MC_VALUE", *note.values(), None, 1000, 7)
+    [[exact]] = officejs("NOTE_VALUE", *note.values())
+    assert abs(value - exact) <= 4 * stderr
+
+
+@pytest.mark.parametrize("name, argument, value, message", [
+    ("NOTE_PAYMENT", "initial", 2 ** 1100, "initial must be a finite number, got inf"),
+    ("NOTE_VALUE", "payment_date", 2958465, "payment_date must be at most 100 years after as_of"),
+    ("WARRANT_VALUE", "settlement", 2958465, "settlement must be at most 100 years after window_start"),
+    ("WARRANT_MC_VALUE", "window_end", serial("2110-01-04"), "window_end must be at most 731 days after window_start"),
+    ("TRADING_DAYS", "end", 2958465, "end must be at most 36525 days after start"),
+    ("NOTE_PAYMENT", "principal", "#PYTHON!", "principal is an error cell (#PYTHON!)"),
+])
+def test_attacks_end_in_a_clear_error(name, argument, value, message):
+    args = good_args(name)
+    args[argument] = value
+    if argument == "window_end":
+        args.update(expiration=value, settlement=value)
+    with pytest.raises(udfs.ExcelInputError) as error:
+        registered(name)(*args.values())
+    assert str(error.value).startswith(message)
+
+
+def test_theta_at_the_end_of_life_is_the_remaining_discounting():
+    args = good_args("WARRANT_GREEKS")
+    args.update(spot=5500.0, as_of=serial("2025-10-10"), closes=[[5907.55]] * 21)
+    theta = registered("WARRANT_GREEKS")(*args.values())[0][3]
+    value = registered("WARRANT_VALUE")(*args.values())
+    assert theta == pytest.approx(value * math.expm1(0.043 / 365)) and theta > 0
+    note = good_args("NOTE_GREEKS")
+    note.update(as_of=note["payment_date"], final_date=note["payment_date"])
+    assert registered("NOTE_GREEKS")(*note.values())[0][3] == 0  # paid: nothing accrues
+
+
+def test_a_lone_blank_close_is_a_disrupted_first_day():
+    args = good_args("WARRANT_VALUE")
+    args.update(as_of=serial("2025-05-21"), closes=[[None]])
+    with_blank = registered("WARRANT_VALUE")(*args.values())
+    args["closes"] = [[None], [None]]
+    assert with_blank == registered("WARRANT_VALUE")(*args.values())

@@ -161,7 +161,7 @@ BAD_ROWS = [
     ({"deal_id": "X-5", "as_of": "29/11/2023"}, "as_of must be an ISO date like 2025-05-28, got '29/11/2023'"),
     ({"deal_id": "X-6", "upper_strike": "0.95"}, "upper_strike is not a term of a note"),
     ({"deal_id": "X-7", "as_of": "2024-12-03"}, "final_date must not be before as_of (2024-12-03), got 2024-12-02"),
-    ({"deal_id": "X-8", "paths": "500"}, "paths must be at least 1000, got 500"),
+    ({"deal_id": "X-8", "paths": "500"}, "paths must be from 1000 to 1048576, got 500"),
     ({"deal_id": "X-9", "client": ""}, "client is required"),
 ]
 
@@ -178,7 +178,8 @@ def test_bad_rows_are_reported_and_every_good_deal_is_still_produced(tmp_path, c
     expected = [f"row {row} ({changes['deal_id']}): {message}"
                 for row, (changes, message) in enumerate(BAD_ROWS, start=3)]
     expected += ["row 12 (DUP): duplicate deal_id (rows 12, 13)", "row 13 (DUP): duplicate deal_id (rows 12, 13)",
-                 "row 15 (W-short): closes must have an entry for each of the 5 window trading days closed by "
+                 "row 15 (W-short): closes must have an entry for each of the 5 window trading days from "
+                 "window_start (2025-05-21) closed by "
                  "as_of (2025-05-28), got 2"]
     assert err == expected
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["N-101.xlsx", "W-201.xlsx", "summary.csv"]

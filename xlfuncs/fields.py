@@ -107,7 +107,7 @@ def finite(name: str, value) -> float:
     try:
         value = float(value)
     except OverflowError:
-        value = math.copysign(math.inf, value)
+        value = math.inf if value > 0 else -math.inf
     if not math.isfinite(value):
         raise TermError(f"{name} must be a finite number, got {value}")
     return value + 0.0  # -0.0 is 0
