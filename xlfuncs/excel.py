@@ -105,17 +105,17 @@ def date_cell(cell, name) -> dt.date:
 
 def dates(value, name) -> tuple[dt.date, ...]:
     """A range of date cells, blanks skipped."""
-    return tuple(date_cell(not_an_error(cell, name), name)
-                 for row in cells(value) for cell in row if not_an_error(cell, name) is not None)
+    given = (not_an_error(cell, name) for row in cells(value) for cell in row)
+    return tuple(date_cell(cell, name) for cell in given if cell is not None)
 
 
-def number_grid(value, name) -> np.ndarray:
+def number_grid(value, name, required: bool = True) -> np.ndarray:
     """A range of cells as a 2-D float array that keeps the rule of `name`; blank cells become
-    NaN, a lone blank cell is an error."""
+    NaN, a lone blank cell is an error when the argument is `required`."""
     rows = cells(value)
     if not rows or not rows[0] or any(len(row) != len(rows[0]) for row in rows):
         raise TermError(f"{name} must be a rectangular range")
-    if len(rows) == 1 and len(rows[0]) == 1 and rows[0][0] is None:
+    if required and len(rows) == 1 and len(rows[0]) == 1 and rows[0][0] is None:
         raise TermError(f"{name} is required but blank")
     grid = np.full((len(rows), len(rows[0])), np.nan)
     for i, row in enumerate(rows):
@@ -129,9 +129,9 @@ def number_grid(value, name) -> np.ndarray:
     return grid
 
 
-def number_list(value, name) -> np.ndarray:
+def number_list(value, name, required: bool = True) -> np.ndarray:
     """A single row or column of cells as a 1-D float array (NaN for blanks)."""
-    grid = number_grid(value, name)
+    grid = number_grid(value, name, required)
     if min(grid.shape) != 1:
         raise TermError(f"{name} must be a single row or column, got a {shape(grid)} range")
     return grid.ravel()
@@ -241,13 +241,8 @@ def warrant_valuation(spot, as_of, initial, upper_strike, lower_strike, window_s
     schedule = valuation.LookbackSchedule(
         date(window_start, "window_start"), date(window_end, "window_end"),
         date(expiration, "expiration"), date(settlement, "settlement"))
-    rows = cells(closes)
-    if closes is None:
-        observed = ()
-    elif len(rows) == 1 and len(rows[0]) == 1 and not_an_error(rows[0][0], "closes") is None:
-        observed = (None,)  # one blank cell: the window's first day, disrupted
-    else:
-        observed = tuple(None if np.isnan(close) else float(close) for close in number_list(closes, "closes"))
+    observed = () if closes is None else tuple(  # a blank close, even a lone one, is a disrupted day
+        None if np.isnan(close) else float(close) for close in number_list(closes, "closes", required=False))
     return (put_warrant(initial, upper_strike, lower_strike, notional),
             market(spot, as_of, vol, rate, div_yield), schedule, observed)
 

@@ -21,8 +21,8 @@ class Field:
     hint for fraction inputs ("16.7% is 0.167"), so a whole-number percentage is caught."""
 
     help: str
-    low: float = -math.inf
-    high: float = math.inf
+    low: float
+    high: float
     low_open: bool = False
     high_open: bool = False
     percent: str = ""

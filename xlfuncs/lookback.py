@@ -22,17 +22,18 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 from scipy.special import log_ndtr, ndtr, sici
 
-from .analytic import lower_put, option_value, put_spread_value
+from .analytic import lower_put, normal_pdf, option_value, put_spread_value
 from .fields import TermError
 from .terms import PutWarrant
 
 TAILS = 7.5           # standard deviations kept on each side: the mass beyond is below 1e-13
 POINTS_PER_STDEV = 2.5  # grid points per standard deviation of the narrowest move
 MAX_GRID_POINTS = 1 << 18
+MAX_GRID_WORK = MAX_GRID_POINTS * 8  # grid points x days carried
 
 
 def normal_density(x, stdev):
-    return np.exp(-0.5 * (x / stdev) ** 2) / (stdev * math.sqrt(2 * math.pi))
+    return normal_pdf(x / stdev) / stdev
 
 
 @lru_cache(maxsize=64)
@@ -80,7 +81,7 @@ def expected_final_put(warrant: PutWarrant, y0: float, times: np.ndarray, to_exp
     above = max(y0, 0.0) + max(0.0, -drift) * horizon + TAILS * vol * math.sqrt(horizon)
     first, last = -math.ceil(below / step), math.ceil(above / step)
     count = last - first + 1
-    if count * max(len(carried), 1) > MAX_GRID_POINTS * 8 or count > MAX_GRID_POINTS:
+    if count > MAX_GRID_POINTS or count * len(carried) > MAX_GRID_WORK:
         raise TermError(f"these inputs need a grid of {count} points over {len(carried)} days: "
                         "vol is too low against the drift (rate - div_yield) over the time to the "
                         "window's end (raise vol, or bring as_of nearer the window)")
@@ -118,16 +119,14 @@ def warrant_value(warrant: PutWarrant, lookback_so_far: float, spot: float, wind
                   t_expiry: float, t_settle: float, vol: float, rate: float, div_yield: float) -> float:
     """Value per warrant: the lookback put by the reflected walk, less the closed-form short put.
 
-    `window_times` are the remaining window trading days in years from as_of; with none left,
-    the strikes are known and the value is the closed-form put spread."""
+    `window_times` are the remaining window trading days in years from as_of."""
     args = (vol, rate, div_yield)
-    if len(window_times) == 0:
-        return float(put_spread_value(warrant, lookback_so_far, spot, t_expiry, t_settle, *args))
     y0 = math.log(lookback_so_far / spot)
-    horizon = window_times[-1]
+    horizon = window_times[-1] if len(window_times) else 0.0
     drift = rate - div_yield - 0.5 * vol * vol
-    if y0 - max(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon) > 0:
-        # The spot cannot climb to the lookback so far (odds below 1e-13): the strikes are known.
+    if len(window_times) == 0 or y0 - max(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon) > 0:
+        # No window day left, or the spot cannot climb to the lookback so far (odds below
+        # 1e-13): the strikes are known.
         return float(put_spread_value(warrant, lookback_so_far, spot, t_expiry, t_settle, *args))
     long = expected_final_put(warrant, y0, np.asarray(window_times, float), t_expiry - horizon, t_settle, *args)
     # The payment is never negative (the long put's strike is the higher); only rounding could say so.

@@ -59,11 +59,6 @@ class MonteCarlo:
         if not 0 <= self.seed < 2 ** 53:
             raise TermError(f"seed must be a whole number from 0 to 2^53, got {self.seed}")
 
-    def points_per_replicate(self, paths: int) -> int:
-        """Sobol points per replicate for at least `paths` paths: a power of two, each point
-        giving two antithetic paths."""
-        needed = -(-paths // (2 * REPLICATES))
-        return 1 << max(needed - 1, 0).bit_length()
 
 
 Sampler = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -105,6 +100,13 @@ def control_coefficient(y: np.ndarray, x: np.ndarray, control_mean: float) -> fl
     return float(correlation * y_spread / x_spread) if correlation ** 2 >= 0.5 else 0.0
 
 
+def points_per_replicate(paths: int) -> int:
+    """Sobol points per replicate for at least `paths` paths: a power of two, each point giving
+    two antithetic paths."""
+    needed = -(-paths // (2 * REPLICATES))
+    return 1 << max(needed - 1, 0).bit_length()
+
+
 def path_limit(dims: int) -> int:
     """The most paths a valuation with `dims` simulated days may take."""
     return min(MAX_PATHS, MAX_PATH_DAYS // dims)
@@ -127,9 +129,10 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
     beta = control_coefficient(*sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2)),
                                control_mean)
     engines = [rewound(dims, settings.seed, stream) for stream in range(1, REPLICATES + 1)]
-    chunk = max(1 << (CHUNK_PATH_DAYS // dims).bit_length() - 2, 64)
+    # Points drawn at once: a power of two (Sobol blocks stay balanced), two paths x dims normals each.
+    chunk = max(1 << (CHUNK_PATH_DAYS // (2 * dims)).bit_length() - 1, 64)
     totals, drawn = np.zeros(REPLICATES), 0
-    wanted = settings.points_per_replicate(min(settings.paths or FIRST_PATHS, limit))
+    wanted = points_per_replicate(min(settings.paths or FIRST_PATHS, limit))
     while True:
         for replicate, engine in enumerate(engines):
             for start in range(drawn, wanted, chunk):

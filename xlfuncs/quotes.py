@@ -180,7 +180,7 @@ def parse_deal(row: int, record: dict) -> Deal:
     deal = Deal(row, deal_id, client, product, tuple(sorted(values.items())))
     deal.output_name  # noqa: B018  (a deal id that names no file is an error too)
     try:
-        objects(deal)  # terms, dates, market and settings checked by the objects that use them
+        objects(deal)  # terms, dates, market and simulation settings checked by the objects that use them
     except TermError as error:
         raise DealError(str(error)) from None
     return deal
@@ -218,18 +218,18 @@ def objects(deal: Deal) -> dict:
     """The deal as xlfuncs objects (every constructor checks its inputs)."""
     v = deal.values
     market = Market(v["spot"], v["as_of"], v["vol"], v["rate"], v["div_yield"])
-    settings = MonteCarlo(v.get("paths"), v.get("seed", DEFAULT_SEED))
+    MonteCarlo(v.get("paths"), v.get("seed", DEFAULT_SEED))  # checked: they fill the template's Monte Carlo check
     if deal.product == "note":
         note = BufferNote(v["initial"], v["participation"], v["buffer"], v["max_return"], v["min_payment"],
                           v.get("principal", 1000.0))
         return dict(note=note, market=market, dates=(v["final_date"], v["payment_date"]),
-                    spread=checked_spread(v["funding_spread"]), settings=settings)
+                    spread=checked_spread(v["funding_spread"]))
     warrant = PutWarrant(v["initial"], v["upper_strike"], v["lower_strike"], v.get("notional", 1000.0))
     schedule = LookbackSchedule(v["window_start"], v["window_end"], v["expiration"], v["settlement"])
     closes = v.get("closes", ())
     observed_lookback(warrant, market.as_of, schedule, closes)  # checked as given, before padding
     closes = closes + (None,) * (len(schedule.window_days) - len(closes))  # as the Lookback sheet holds them
-    return dict(warrant=warrant, market=market, schedule=schedule, closes=closes, settings=settings,
+    return dict(warrant=warrant, market=market, schedule=schedule, closes=closes,
                 premium=v["premium"])
 
 

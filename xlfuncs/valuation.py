@@ -23,16 +23,8 @@ from .fields import FIELDS, TermError, check, require
 from .terms import BufferNote, PutWarrant, in_order
 
 ONE_DAY = dt.timedelta(days=1)
-
-
-# Bearish Buffer Securities
-
 MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
 SPOT_RANGE = 1000.0  # spot and closes within this factor of the initial value
-
-
-def checked_spread(funding_spread) -> float:
-    return check("funding_spread", funding_spread)
 
 
 def near_initial(name: str, level: float, initial: float) -> float:
@@ -41,6 +33,12 @@ def near_initial(name: str, level: float, initial: float) -> float:
     require(initial / SPOT_RANGE <= level <= initial * SPOT_RANGE, name,
             f"must be within a factor of {SPOT_RANGE:g} of initial ({initial:g})", level)
     return level
+
+
+# Bearish Buffer Securities
+
+def checked_spread(funding_spread) -> float:
+    return check("funding_spread", funding_spread)
 
 
 def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
@@ -262,8 +260,9 @@ def warrant_implied_vol(price, warrant: PutWarrant, market: Market, schedule: Lo
     grid = np.geomspace(low, high, 9)
     points = np.array([low, low * (1 + 1e-6), *grid[1:-1], high * (1 - 1e-6), high])
     changes = np.diff([value(vol) for vol in points])
-    slopes = np.sign(np.where(np.abs(changes) > flat * 1e-6 * np.r_[1, np.ones(len(changes) - 2) * 1e6, 1],
-                              changes, 0))
+    tolerance = np.full(len(changes), flat)
+    tolerance[[0, -1]] *= 1e-6  # the end steps are a millionth of the vol
+    slopes = np.sign(np.where(np.abs(changes) > tolerance, changes, 0))
     edges = [low]
     for i in range(1, len(points) - 1):
         if slopes[i - 1] * slopes[i] < 0:  # a turning point between the points either side
@@ -286,7 +285,8 @@ def warrant_implied_vol(price, warrant: PutWarrant, market: Market, schedule: Lo
             roots.append(brentq(lambda vol: value(vol) - price, left, right, xtol=1e-12, rtol=1e-12))
     if abs(value(high) - price) <= flat:
         roots.append(high)
-    roots = [root for i, root in enumerate(sorted(roots)) if i == 0 or root > sorted(roots)[i - 1] * (1 + 1e-6)]
+    roots.sort()
+    roots = [root for i, root in enumerate(roots) if i == 0 or root > roots[i - 1] * (1 + 1e-6)]
     if len(roots) == 1:
         return roots[0]
     if roots:
