@@ -1,4 +1,4 @@
-"""`xlfuncs quote` on 1,000 deals (half notes, half warrants, default Monte Carlo settings)
+"""`xlfuncs quote` on 1,000 deals (half notes, half warrants, exact values and greeks)
 with --jobs 2: prints wall time, deals per second and peak memory (largest process)."""
 import csv
 import os
