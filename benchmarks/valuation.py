@@ -15,6 +15,9 @@ import numpy as np
 
 import udfs
 from xlfuncs import excel, lookback, montecarlo, valuation
+from xlfuncs.market import Market
+from xlfuncs.products.bearish_note import BearishBufferNote
+from xlfuncs.products.put_warrant import PutWarrant
 
 EPOCH = dt.date(1899, 12, 30)
 
@@ -47,14 +50,15 @@ def cold(func, *args):
 def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
-    note, market, final_date, payment_date, spread = excel.note_valuation(*NOTE, None)
+    given = excel.NOTE_VALUE.convert(*NOTE)
+    note, market = BearishBufferNote.of(given), Market.of(given)
     calls = 20_000
-    core = min(timeit.repeat(lambda: valuation.note_value(note, market, final_date, payment_date, spread),
-                             number=calls, repeat=5)) / calls
+    core = min(timeit.repeat(lambda: valuation.note_value(note, market), number=calls, repeat=5)) / calls
     cell = min(timeit.repeat(lambda: udfs.NOTE_VALUE(*NOTE), number=calls, repeat=5)) / calls
     print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in valuation.note_value)")
 
-    model = excel.warrant_valuation(*WARRANT, None)
+    given = excel.WARRANT_VALUE.convert(*WARRANT)
+    model = PutWarrant.of(given), Market.of(given)
     seconds, exact = cold(udfs.WARRANT_VALUE, *WARRANT)
     lookback.POINTS_PER_STDEV, lookback.TAILS = 2 * lookback.POINTS_PER_STDEV, 10.0
     valuation.exact_value.cache_clear()

@@ -41,6 +41,7 @@ SIGNATURES = {
     "WARRANT_IMPLIED_VOL": "price, " + WARRANT_VALUE_ARGS.replace("vol, ", ""),
     "TRADING_DAYS": "start, end, Optional holidays",
 }
+SIGNATURES.update({"BULL_" + name: signature for name, signature in SIGNATURES.items() if name.startswith("NOTE_")})
 
 
 class FakeWorkbook:
@@ -117,8 +118,9 @@ def test_function_wizard_shows_the_description_and_every_argument_help(classic_i
         func = getattr(module, name)
         assert options["Description"] == func.__doc__ and len(func.__doc__) <= 255
         params = list(inspect.signature(func).parameters)
-        assert options["ArgumentDescriptions"] == [excel.ARG_DOCS[p] for p in params]
-        assert all(len(excel.ARG_DOCS[p]) <= 255 for p in params)  # Excel's limit: nothing cut off
+        helps = [getattr(excel, name).fields[p].help for p in params]  # from the product's field table
+        assert options["ArgumentDescriptions"] == helps
+        assert all(len(text) <= 255 for text in helps)  # Excel's limit: nothing cut off
 
 
 def test_classic_registered_functions_take_ndim2_ranges_and_default_omitted_optionals(classic_import):

@@ -22,7 +22,7 @@ def test_metadata_registers_every_function_with_its_help():
         params = inspect.signature(func).parameters
         assert [p["name"] for p in spec["parameters"]] == list(params)
         for p in spec["parameters"]:
-            assert p["description"] == excel.ARG_DOCS[p["name"]]
+            assert p["description"] == getattr(excel, name).fields[p["name"]].help
             assert p["dimensionality"] == "matrix"
             has_default = params[p["name"]].default is not inspect.Parameter.empty
             assert p.get("optional", False) == has_default

@@ -36,14 +36,15 @@ WARRANT_MARKET = dict(spot=5907.55, as_of=serial("2025-05-28"), window_start=ser
 GOOD = {**NOTE, **NOTE_MARKET, **WARRANT, **WARRANT_MARKET, "final": 4000.0, "finals": [[4000.0], [5000.0]],
         "price": 980.0, "lookback": 6000.0, "premium": 0.02728, "target_value": 965.0, "paths": 2000,
         "seed": 1, "start": serial("2025-05-21"), "end": serial("2025-06-20"), "holidays": None}
-GOOD_FOR = {"NOTE_BREAKEVEN": {"price": 1100.0}, "WARRANT_IMPLIED_VOL": {"price": 22.8},
-            "NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0}}
+GOOD_FOR = {"NOTE_BREAKEVEN": {"price": 1100.0}, "BULL_NOTE_BREAKEVEN": {"price": 1100.0},
+            "WARRANT_IMPLIED_VOL": {"price": 22.8}, "NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0},
+            "BULL_NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0}}
 FUNCTIONS = {func.__name__: func for func in excel.FUNCTIONS}
 
 
 def good_args(name):
     params = inspect.signature(FUNCTIONS[name]).parameters
-    own = {**(NOTE | NOTE_MARKET if name.startswith("NOTE") else {}), **GOOD_FOR.get(name, {})}
+    own = {**(NOTE | NOTE_MARKET if name.startswith(("NOTE", "BULL_NOTE")) else {}), **GOOD_FOR.get(name, {})}
     return {p: own.get(p, GOOD[p]) for p in params}
 
 
@@ -68,7 +69,8 @@ def check_outcome(name, argument, call):
     try:
         result = call()
     except udfs.ExcelInputError as error:
-        solved_for = {"WARRANT_IMPLIED_VOL": "price", "NOTE_SOLVE_MAX_RETURN": "target_value"}.get(name)
+        solved_for = {"WARRANT_IMPLIED_VOL": "price", "NOTE_SOLVE_MAX_RETURN": "target_value",
+                      "BULL_NOTE_SOLVE_MAX_RETURN": "target_value"}.get(name)
         named = argument in str(error) or (solved_for and str(error).startswith(solved_for))
         assert named, f"{name}({argument}=...): {error}"
         return
@@ -143,7 +145,7 @@ def test_every_function_answers_its_good_arguments():
     ("WARRANT_VALUE", "lower_strike", 75, "lower_strike must be a fraction: 75% is 0.75, got 75"),
     ("WARRANT_TABLE", "premium", 2.728, "premium must be a fraction: 2.728% is 0.02728, got 2.728"),
     ("NOTE_VALUE", "div_yield", 1.5, "div_yield must be a fraction: 1.5% is 0.015, got 1.5"),
-    ("WARRANT_MC_VALUE", "paths", 1e12, "paths must be from 1000 to 1048576, got 1000000000000"),
+    ("WARRANT_MC_VALUE", "paths", 1e12, "paths must be from 1000 to 1048576, got 1e+12"),
     ("NOTE_VALUE", "spot", 1e20, "spot must be from 1e-06 to 1e+09, got 1e+20"),
     ("NOTE_VALUE", "spot", 5e6, "spot must be within a factor of 1000 of initial (4550.58), got 5e+06"),
     ("NOTE_TABLE", "finals", [[95.0], [-1.0]], "finals must be from 0 to 1e+09, got -1 (row 2, column 1"),
@@ -219,7 +221,7 @@ def test_a_rare_tail_cannot_shrink_the_monte_carlo_error_below_its_resolution():
 
 @pytest.mark.parametrize("name, argument, value, message", [
     ("NOTE_PAYMENT", "initial", 2 ** 1100, "initial must be a finite number, got inf"),
-    ("NOTE_VALUE", "payment_date", 2958465, "payment_date must be at most 100 years after as_of"),
+    ("NOTE_VALUE", "payment_date", 2958465, "payment_date must be at most 100 years after final_date"),
     ("WARRANT_VALUE", "settlement", 2958465, "settlement must be at most 100 years after window_start"),
     ("WARRANT_MC_VALUE", "window_end", serial("2110-01-04"), "window_end must be at most 731 days after window_start"),
     ("TRADING_DAYS", "end", 2958465, "end must be at most 100 years after start"),

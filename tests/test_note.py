@@ -7,7 +7,7 @@ import pytest
 import udfs
 from conftest import NOTE_TERMS, assert_printed
 
-from xlfuncs import payments
+from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
 from xlfuncs.supplement import NOTE
 
 # Hypothetical Examples (initial 100.00, final buffer value 110.00, maximum return $230.00).
@@ -73,12 +73,12 @@ def test_breakeven_at_par_is_the_final_buffer_value_110_percent(excel):
 @pytest.mark.parametrize("name, final, underlying_return, payment", [EXAMPLES[0], EXAMPLES[3]])
 def test_breakeven_inverts_examples_off_the_cap_and_floor(name, final, underlying_return, payment):
     price = float(payment.replace("$", "").replace(",", ""))
-    assert payments.note_breakeven(NOTE, price) == pytest.approx(float(final))
+    assert NOTE.breakeven(price) == pytest.approx(float(final))
 
 
 def test_breakeven_at_the_maximum_payment_is_where_the_cap_starts():
     # 3 x |return| = 23%  ->  final = 100 x (1 - 0.23 / 3)
-    assert payments.note_breakeven(NOTE, 1230.0) == pytest.approx(100 * (1 - 0.23 / 3))
+    assert NOTE.breakeven(1230.0) == pytest.approx(100 * (1 - 0.23 / 3))
 
 
 @pytest.mark.parametrize("price, message", [
@@ -101,9 +101,8 @@ def test_command_prints_the_examples_as_in_the_supplement():
 
 def test_breakeven_uses_the_largest_reachable_payment_when_the_cap_is_out_of_reach():
     # 100% participation can add at most 100% (the underlying falls to 0), below a 200% cap.
-    from xlfuncs.terms import BufferNote
     note = BufferNote(initial=100.0, participation=1.0, buffer=0.1, max_return=2.0, min_payment=0.1)
     assert note.maximum_payment == 2000.0
-    assert payments.note_breakeven(note, 2000.0) == 0.0
+    assert note.breakeven(2000.0) == 0.0
     with pytest.raises(ValueError, match=r"must not exceed the maximum payment, .* = 2000:"):
-        payments.note_breakeven(note, 2000.01)
+        note.breakeven(2000.01)

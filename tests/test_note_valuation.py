@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from xlfuncs import analytic
-from xlfuncs.analytic import black_scholes, note_legs
+from xlfuncs.analytic import black_scholes
 from xlfuncs.market import Market
-from xlfuncs.payments import note_payment
-from xlfuncs.terms import BufferNote
+from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
 
 EPOCH = dt.date(1899, 12, 30)
 
@@ -43,7 +42,7 @@ def integrated_value(spot, as_of, vol, rate, div_yield, funding_spread, terms=TE
     x = np.linspace(-12, 12, 400_001)
     final = spot * np.exp((rate - div_yield - vol ** 2 / 2) * t_fix + vol * np.sqrt(t_fix) * x)
     density = np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-    options = np.trapezoid((note_payment(note, final) - note.principal) * density, x)
+    options = np.trapezoid((note.payment(final) - note.principal) * density, x)
     return note.principal * np.exp(-(rate + funding_spread) * t_pay) + np.exp(-rate * t_pay) * options
 
 
@@ -56,7 +55,7 @@ def test_replication_equals_direct_integration_of_the_payment(excel, changes):
 
 def test_cap_out_of_reach_drops_the_short_put(excel):
     terms = [4550.58, 1.0, 0.10, 2.0, 0.10]  # 100% participation never reaches a 200% cap
-    assert len(note_legs(BufferNote(*terms))) == 3
+    assert len(BufferNote(*terms).legs()) == 3
     assert value(excel, terms=terms) == pytest.approx(integrated_value(**MARKET, terms=terms), abs=1e-6)
 
 
@@ -75,18 +74,19 @@ def test_limits_zero_vol_and_the_valuation_date(excel):
     # Vol -> 0: the payment at the forward, discounted.
     note, t_fix, t_pay = BufferNote(*TERMS), 369 / 365, 372 / 365
     forward = MARKET["spot"] * np.exp((MARKET["rate"] - MARKET["div_yield"]) * t_fix)
-    payment = note_payment(note, forward)
+    payment = note.payment(forward)
     expected = (note.principal * np.exp(-(MARKET["rate"] + 0.01) * t_pay)
                 + np.exp(-MARKET["rate"] * t_pay) * (payment - note.principal))
     market = Market(MARKET["spot"], dt.date.fromisoformat(MARKET["as_of"]), 0.15, MARKET["rate"],
                     MARKET["div_yield"]).bumped(vol=1e-6)  # below the vol rule, so past Market's check
-    limit = analytic.note_value(note, market, *map(dt.date.fromisoformat, DATES), 0.01)
+    dated = BufferNote(*TERMS, 1000.0, *map(dt.date.fromisoformat, DATES), 0.01)
+    limit = analytic.note_value(dated, market)
     assert limit == pytest.approx(expected, abs=1e-6)
     with pytest.raises(Exception, match=r"vol must be a fraction from 0.005 to 3 \(16.7% is 0.167\), got 1e-06"):
         value(excel, vol=1e-6)
     # As of the valuation date's close the final value is the spot: only discounting is left.
     at_fixing = value(excel, as_of=DATES[0], spot=4300.0)
-    paid = note_payment(note, 4300.0)
+    paid = note.payment(4300.0)
     assert at_fixing == pytest.approx(1000 * np.exp(-0.063 * 3 / 365) + np.exp(-0.053 * 3 / 365) * (paid - 1000))
 
 

@@ -3,8 +3,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlfuncs import payments
-from xlfuncs.terms import BufferNote, PutWarrant
+from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
+from xlfuncs.products.put_warrant import PutWarrant
 
 positive_value = st.floats(min_value=1.0, max_value=1e5)
 notes = st.builds(
@@ -22,7 +22,7 @@ relative_finals = st.lists(st.floats(min_value=0.0, max_value=4.0), min_size=1, 
 @given(notes, relative_finals)
 def test_note_payment_stays_between_floor_and_cap_and_never_rises_with_final(note, relative):
     finals = np.sort(np.array(relative) * note.initial)
-    paid = payments.note_payment(note, finals)
+    paid = note.payment(finals)
     rounding = 1e-12 * note.principal
     assert (paid <= note.principal * (1 + note.max_return) + rounding).all()
     assert (paid >= note.principal * note.min_payment - rounding).all()
@@ -35,10 +35,10 @@ def test_note_breakeven_pays_the_price_and_nothing_above_it_does(note, where):
     price = low + (high - low) * where
     if not low < price <= high:
         return
-    breakeven = payments.note_breakeven(note, price)
+    breakeven = note.breakeven(price)
     rounding = 1e-9 * note.principal
-    assert payments.note_payment(note, breakeven) >= price - rounding
-    assert payments.note_payment(note, breakeven * (1 + 1e-6) + 1e-9) < price + rounding
+    assert note.payment(breakeven) >= price - rounding
+    assert note.payment(breakeven * (1 + 1e-6) + 1e-9) < price + rounding
 
 
 @st.composite
@@ -58,8 +58,8 @@ def test_warrant_payment_is_continuous_nonnegative_and_zero_from_the_upper_strik
     n = min(len(relative_a), len(relative_b))
     a = np.array(relative_a[:n]) * warrant.initial
     b = np.array(relative_b[:n]) * warrant.initial
-    paid_a = payments.warrant_payment(warrant, lookback, a)
-    paid_b = payments.warrant_payment(warrant, lookback, b)
+    paid_a = warrant.payment(lookback, a)
+    paid_b = warrant.payment(lookback, b)
     rounding = 1e-9 * warrant.notional
     assert (paid_a >= -rounding).all()
     # Lipschitz in the final value with constant notional / initial: continuous, no jumps.

@@ -18,9 +18,10 @@ import openpyxl
 import pytest
 import yaml
 
-from xlfuncs import payments, quotes, valuation
+from xlfuncs import deals as deal_lists
+from xlfuncs import quotes, valuation
 from xlfuncs.market import Market
-from xlfuncs.terms import PutWarrant
+from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.workbook import INPUT_FILL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +101,10 @@ def test_warrant_quote_shows_the_xlfuncs_numbers(example_run):
     fields, scenarios = quote_cells(out / "W-203.xlsx")
     deal = next(row for row in example_rows() if row["deal_id"] == "W-203")
     closes = tuple(float(c) if c else None for c in deal["closes"].split(";"))
-    warrant = PutWarrant(5907.55, 0.95, 0.75)
-    schedule = valuation.LookbackSchedule(dt.date(2025, 5, 21), dt.date(2025, 6, 20), dt.date(2025, 10, 10),
-                                          dt.date(2025, 10, 17))
-    market = Market(5951.30, dt.date(2025, 6, 4), 0.16, 0.043, 0.013)
-    closes += (None,) * (21 - len(closes))
-    expected = valuation.warrant_value(warrant, market, schedule, closes)  # exact, as the quote shows it
+    warrant = PutWarrant(5907.55, 0.95, 0.75, 1000.0, 0.02728, dt.date(2025, 5, 21), dt.date(2025, 6, 20),
+                         dt.date(2025, 10, 10), dt.date(2025, 10, 17))
+    market = Market(5951.30, dt.date(2025, 6, 4), 0.16, 0.043, 0.013, closes)
+    expected = valuation.warrant_value(warrant, market)  # exact, as the quote shows it
     assert fields["Estimated value"] == pytest.approx(expected, rel=1e-12)
     assert float(summary(out)["W-203"]["value"]) == pytest.approx(expected, rel=1e-12)
     assert fields["Prepared for"] == "Meridian Endowment"
@@ -115,7 +114,7 @@ def test_warrant_quote_shows_the_xlfuncs_numbers(example_run):
     assert fields["Model inputs"] == "spot 5,951.30, vol 16.0%, rate 4.30%, dividend yield 1.30%"
     finals = np.array([row[1] for row in scenarios], dtype=float)
     assert finals == pytest.approx(5951.30 * (1 + np.array([row[0] for row in scenarios])))
-    assert [row[2] for row in scenarios] == pytest.approx(payments.warrant_payment(warrant, 5951.30, finals).tolist())
+    assert [row[2] for row in scenarios] == pytest.approx(warrant.payment(5951.30, finals).tolist())
 
 
 def test_note_quote_and_summary(example_run):
@@ -154,7 +153,7 @@ def test_rerun_skips_up_to_date_quotes_rebuilds_changed_ones_and_force(tmp_path)
 
 
 BAD_ROWS = [
-    ({"deal_id": "X-1", "product": "bond"}, "product must be note or warrant, got 'bond'"),
+    ({"deal_id": "X-1", "product": "bond"}, "product must be note, warrant or bullish_note, got 'bond'"),
     ({"deal_id": "X-2", "buffer": ""}, "buffer is required for a note"),
     ({"deal_id": "X-3", "buffer": "1.5"}, "buffer must be a fraction: 1.5% is 0.015, got 1.5"),
     ({"deal_id": "X-4", "initial": "4,55O.58"}, "initial must be a number, got '4,55O.58'"),
@@ -269,9 +268,9 @@ def test_templates_from_outside_are_parsed_with_defused_xml(tmp_path):
 @pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd.xlsx"), ("CON", "CON_.xlsx"),
                                            ("a b/c:d", "a_b_c_d.xlsx"), ("N-101", "N-101.xlsx")])
 def test_output_names_use_safe_characters_only(deal_id, name):
-    assert quotes.Deal(2, deal_id, "c", "note", ()).output_name == name
+    assert deal_lists.Deal(2, deal_id, "c", "note", ()).output_name == name
 
 
 def test_a_deal_id_with_nothing_to_name_a_file_is_an_error():
-    with pytest.raises(quotes.DealError, match="deal_id must contain a letter or digit"):
-        quotes.Deal(2, "%%%", "c", "note", ()).output_name  # noqa: B018
+    with pytest.raises(deal_lists.DealError, match="deal_id must contain a letter or digit"):
+        deal_lists.Deal(2, "%%%", "c", "note", ()).output_name  # noqa: B018

@@ -11,18 +11,25 @@ from conftest import assert_printed
 from test_note import EXAMPLES as NOTE_EXAMPLES
 from test_warrant import TABLES, printed_rows
 
-from xlfuncs import payments, templates
+from xlfuncs import templates
 from xlfuncs.engine import Calculation
-from xlfuncs.terms import BufferNote, PutWarrant
+from xlfuncs.products import BEARISH_NOTE, BULLISH_NOTE, PRODUCTS, PUT_WARRANT
+from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
+from xlfuncs.products.put_warrant import PutWarrant
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTE = ROOT / "workbooks" / templates.NOTE_FILE
-WARRANT = ROOT / "workbooks" / templates.WARRANT_FILE
+NOTE = ROOT / "workbooks" / BEARISH_NOTE.template
+WARRANT = ROOT / "workbooks" / PUT_WARRANT.template
+BULLISH = ROOT / "workbooks" / BULLISH_NOTE.template
+ALL = [ROOT / "workbooks" / product.template for product in PRODUCTS]
+BY_FILE = {product.template: product for product in PRODUCTS}
 REQUIRED_NAMES = {
+    BULLISH: {"Initial", "Participation", "Buffer", "MaxReturn", "MinPayment", "Principal", "ScenarioFinals",
+              "ScenarioPayments", "Breakeven", "EstimatedValue", "StdError"},
     NOTE: {"Initial", "Participation", "Buffer", "MaxReturn", "MinPayment", "Principal", "ScenarioFinals",
            "ScenarioPayments", "Breakeven", "EstimatedValue", "StdError"},
     WARRANT: {"Initial", "Lookback", "UpperStrike", "LowerStrike", "Premium", "Notional", "Breakeven",
-              "ScenarioFinals", "ScenarioPayments", "EstimatedValue", "StdError", "LookbackCloses"},
+              "ScenarioFinals", "ScenarioPayments", "EstimatedValue", "StdError", "Closes"},
 }
 
 
@@ -83,9 +90,9 @@ def sheet_structure(xml):
     return ET.tostring(root), values
 
 
-@pytest.mark.parametrize("path", [NOTE, WARRANT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_committed_template_is_what_the_code_builds(tmp_path, path):
-    built = templates.write_template(templates.BUILDERS[path.name](), tmp_path / path.name)
+    built = templates.write_template(templates.build(BY_FILE[path.name].layout()), tmp_path / path.name)
     committed, rebuilt = zipfile.ZipFile(path), zipfile.ZipFile(built)
     assert committed.namelist() == rebuilt.namelist()
     for part in committed.namelist():
@@ -104,14 +111,14 @@ def test_committed_template_is_what_the_code_builds(tmp_path, path):
                 assert (kind, text) == new_values[ref], (part, ref)
 
 
-@pytest.mark.parametrize("path", [NOTE, WARRANT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_every_cell_computes_without_an_error(path):
     values = Calculation(path).calculate()
     errors = {cell: value for cell, value in values.items() if str(value).startswith("#")}
     assert errors == {}
 
 
-@pytest.mark.parametrize("path", [NOTE, WARRANT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_layout_names_config_and_legacy_array_formulas(path):
     assert REQUIRED_NAMES[path] <= set(names(path))
     wb = openpyxl.load_workbook(path)
@@ -120,9 +127,14 @@ def test_layout_names_config_and_legacy_array_formulas(path):
         assert ws.sheet_view.showGridLines is False and ws.freeze_panes == "A4" and ws.print_area
         assert ws.page_setup.fitToWidth == 1
     sheet, ref = names(path)["ScenarioPayments"][0]
-    formula = wb[sheet][ref].value
+    ws = wb[sheet]
+    [anchor] = [anchor for anchor, cells in ws.array_formulae.items()
+                if ref in [c.coordinate for row in ws[cells] for c in row]]
+    formula = ws[anchor].value
     assert isinstance(formula, openpyxl.worksheet.formula.ArrayFormula)  # legacy CSE, not a spill
-    assert formula.text.startswith(("=NOTE_PAYMENT(ScenarioFinals,Initial,", "=WARRANT_PAYMENT(ScenarioFinals,"))
+    # the scenario columns are our table function's, not the math rewritten as Excel formulas
+    assert formula.text.startswith(("=INDEX(NOTE_TABLE(ScenarioFinals,Initial,", "=INDEX(WARRANT_TABLE(ScenarioFinals,",
+                                    "=INDEX(BULL_NOTE_TABLE(ScenarioFinals,Initial,"))
     assert "_xlfn" not in zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
     assert len(wb["Payout"]._charts) == 1 and len(wb["Quote"]._charts) == 1
 
@@ -142,15 +154,15 @@ def test_note_grid_breakeven_and_chart_follow_every_term(note):
         terms = BufferNote(changes["Initial"], changes["Participation"], changes["Buffer"], changes["MaxReturn"],
                            changes["MinPayment"])
         finals = np.array(note["ScenarioFinals"], dtype=float)
-        assert note["ScenarioPayments"] == pytest.approx(payments.note_payment(terms, finals).tolist())
+        assert note["ScenarioPayments"] == pytest.approx(terms.payment(finals).tolist())
         assert note["Breakeven"] == pytest.approx(120.0 * 1.2)
         chart_finals = np.array(note["PayoutFinals"], dtype=float)
         assert chart_finals == pytest.approx((1 + np.array(note["PayoutChanges"])) * 120.0)
-        assert note["PayoutPayments"] == pytest.approx(payments.note_payment(terms, chart_finals).tolist())
+        assert note["PayoutPayments"] == pytest.approx(terms.payment(chart_finals).tolist())
         # The supplement's examples keep their hypothetical initial value, with the new terms.
         example_terms = BufferNote(100.0, *list(changes.values())[1:])
         assert note["ExamplePayments"] == pytest.approx(
-            payments.note_payment(example_terms, np.array(note["ExampleFinals"], float)).tolist())
+            example_terms.payment(np.array(note["ExampleFinals"], float)).tolist())
     finally:
         note.change(Initial=100.0, Participation=3.0, Buffer=0.1, MaxReturn=0.23, MinPayment=0.1)
 
@@ -170,23 +182,23 @@ def test_warrant_tables_are_the_supplement_s_in_every_cell(warrant, table):
 def test_warrant_grid_breakeven_and_chart_follow_strikes_initial_and_lookback(warrant):
     closes = [None] * 21
     closes[2] = 6100.0  # a close above the initial value raises the lookback value
-    warrant.change(Initial=6000.0, UpperStrike=0.90, LowerStrike=0.80, LookbackCloses=closes)
+    warrant.change(Initial=6000.0, UpperStrike=0.90, LowerStrike=0.80, Closes=closes)
     try:
         assert warrant["Lookback"] == 6100.0
         terms = PutWarrant(6000.0, 0.90, 0.80)
         finals = np.array(warrant["ScenarioFinals"], dtype=float)
-        assert warrant["ScenarioPayments"] == pytest.approx(payments.warrant_payment(terms, 6100.0, finals).tolist())
+        assert warrant["ScenarioPayments"] == pytest.approx(terms.payment(6100.0, finals).tolist())
         assert warrant["Breakeven"] == pytest.approx((0.90 - 0.02728) * 6100.0)
         chart_finals = np.array(warrant["PayoutFinals"], dtype=float)
         assert chart_finals == pytest.approx((1 + np.array(warrant["PayoutChanges"])) * 6100.0)
         assert warrant["PayoutPayments"] == pytest.approx(
-            payments.warrant_payment(terms, 6100.0, chart_finals).tolist())
+            terms.payment(6100.0, chart_finals).tolist())
         # Table 2's upper strike and breakeven rows follow the strikes.
         table2 = warrant["Table2Finals"]
         assert 0.90 * 102.0 in [pytest.approx(v) for v in table2]
         assert pytest.approx((0.90 - 0.02728) * 102.0) in table2
     finally:
-        warrant.change(Initial=5907.55, UpperStrike=0.95, LowerStrike=0.75, LookbackCloses=[None] * 21)
+        warrant.change(Initial=5907.55, UpperStrike=0.95, LowerStrike=0.75, Closes=[None] * 21)
 
 
 def test_valuation_blocks_are_the_functions_values(note, warrant):

@@ -8,7 +8,8 @@ import udfs
 from conftest import SEED_WARRANT, assert_printed
 
 from xlfuncs import supplement
-from xlfuncs.terms import PutWarrant
+from xlfuncs.products.put_warrant import PutWarrant
+from xlfuncs.products.put_warrant import table_finals as supplement_finals
 
 PREMIUM = 0.02728
 HYPOTHETICAL = [100.0, 0.95, 0.75]  # initial, upper_strike, lower_strike
@@ -92,8 +93,9 @@ def test_every_cell_of_the_table_from_one_excel_call(excel, table):
 @pytest.mark.parametrize("table", TABLES)
 def test_supplement_formatting_reproduces_the_printed_rows(table):
     lookback, text = TABLES[table]
-    finals = supplement.warrant_table_finals(supplement.WARRANT, lookback, PREMIUM)
-    assert supplement.warrant_rows(supplement.WARRANT, lookback, PREMIUM, finals) == printed_rows(text)
+    finals = supplement_finals(supplement.WARRANT, lookback)
+    assert supplement.WARRANT.premium == PREMIUM
+    assert supplement.warrant_rows(supplement.WARRANT, lookback, finals) == printed_rows(text)
 
 
 def test_table_1_breakeven_row_long_differential_is_positive_by_definition(excel):

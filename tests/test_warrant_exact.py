@@ -17,7 +17,8 @@ import udfs
 from xlfuncs import excel, lookback, montecarlo, valuation
 from xlfuncs.analytic import lower_put, option_value
 from xlfuncs.montecarlo import MonteCarlo
-from xlfuncs.terms import PutWarrant
+from xlfuncs.market import Market
+from xlfuncs.products.put_warrant import PutWarrant
 
 EPOCH = dt.date(1899, 12, 30)
 INITIAL, UPPER, LOWER = 5907.55, 0.95, 0.75
@@ -27,6 +28,12 @@ EXACT = 1e-6 / 1000  # the target: within 1e-6 per $1,000 of notional
 
 def serial(day):
     return (dt.date.fromisoformat(day) - EPOCH).days
+
+
+def warrant_valuation(*cells):
+    """The warrant and market WARRANT_VALUE builds from its cells."""
+    given = excel.WARRANT_VALUE.convert(*cells)
+    return PutWarrant.of(given), Market.of(given)
 
 
 def args(spot=INITIAL, as_of="2025-05-28", vol=0.167, rate=0.043, closes=(INITIAL,) * 5, notional=None,
@@ -99,7 +106,7 @@ def test_two_remaining_window_days_match_adaptive_quadrature(ratio, vol, days):
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 1.3, 10.0])
 def test_the_grid_is_converged(monkeypatch, as_of, closes, vol, ratio):
     """Twice the grid density and wider tails move the value by less than the target."""
-    model = excel.warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
+    model = warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
     value = valuation.exact_value(*model)
     monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)
     monkeypatch.setattr(lookback, "TAILS", 10.0)
@@ -118,7 +125,7 @@ def test_monte_carlo_agrees_within_four_standard_errors(state, ratio, vol):
     (as_of, closes), case = state, MC_GRID.index((state, ratio, vol))
     rate, notional = [-0.01, 0.0, 0.043, 0.08][case % 4], [1.0, 1000.0, 1e6][case % 3]
     lookback_so_far = max([INITIAL, *(c for c in closes if c)])
-    model = excel.warrant_valuation(*args(ratio * lookback_so_far, as_of, vol, rate, closes, notional))
+    model = warrant_valuation(*args(ratio * lookback_so_far, as_of, vol, rate, closes, notional))
     exact = valuation.warrant_value(*model)
     mc = valuation.warrant_mc_value(*model, MonteCarlo(16384, 7))
     assert abs(mc.value - exact) <= 4 * mc.stderr + notional * EXACT
@@ -130,12 +137,12 @@ def test_monte_carlo_agrees_within_four_standard_errors(state, ratio, vol):
 def test_greeks_are_the_exact_values_differences(as_of, closes, ratio, vol):
     """Against Richardson-extrapolated central differences with steps 4 and 8 times larger;
     theta against tomorrow's exact value."""
-    model = excel.warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
-    warrant, market, schedule, observed = model
+    model = warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
+    warrant, market = model
     delta, gamma, vega, theta, rho = valuation.warrant_greeks(*model)
 
     def value(**changes):
-        return valuation.exact_value(warrant, market.bumped(**changes), schedule, observed)
+        return valuation.exact_value(warrant, market.bumped(**changes))
 
     def richardson(name, step, second=False):
         base = getattr(market, name)
@@ -150,8 +157,7 @@ def test_greeks_are_the_exact_values_differences(as_of, closes, ratio, vol):
                                   rel=1e-3, abs=1e-9 * scale)
     assert vega == pytest.approx(richardson("vol", 8e-4) / 100, rel=1e-4, abs=1e-6)
     assert rho == pytest.approx(richardson("rate", 8e-5) / 100, rel=1e-4, abs=1e-6)
-    tomorrow, closes_tomorrow = valuation.roll_forward(market, schedule, observed)
-    assert theta == pytest.approx(valuation.exact_value(warrant, tomorrow, schedule, closes_tomorrow) - value())
+    assert theta == pytest.approx(valuation.exact_value(warrant, valuation.roll_forward(warrant, market)) - value())
 
 
 @pytest.mark.parametrize("as_of, closes", LIFE[:-1])
@@ -220,14 +226,14 @@ def test_a_standard_error_of_zero_only_when_the_value_is_exact():
     assert estimate.value == 0 and estimate.stderr == 950.0 / estimate.paths
     automatic = montecarlo.estimate(never_pays, 3, 0.0, MonteCarlo(None, 1), 1000.0, 950.0)
     assert automatic.stderr <= 0.01 and automatic.paths == 131072  # doubled until one path is worth a cent
-    after = excel.warrant_valuation(*args(INITIAL, "2025-08-01", 0.2, closes=LIFE[-1][1]))
+    after = warrant_valuation(*args(INITIAL, "2025-08-01", 0.2, closes=LIFE[-1][1]))
     assert valuation.warrant_mc_value(*after, MonteCarlo(16384, 1)).stderr == 0
 
 
 def test_a_control_whose_mass_the_sample_misses_is_not_used():
     """Spot 1.1x, vol 1%: the control's known mean sits in a tail no path reaches; its
     regression coefficient would be ~1e136 and turn rounding into 3e-5 of value."""
-    model = excel.warrant_valuation(*args(1.1 * INITIAL, "2025-05-20", 0.01, closes=()))
+    model = warrant_valuation(*args(1.1 * INITIAL, "2025-05-20", 0.01, closes=()))
     mc = valuation.warrant_mc_value(*model, MonteCarlo(16384, 20250528))
     assert abs(mc.value - valuation.warrant_value(*model)) < 1e-15
 
@@ -235,7 +241,7 @@ def test_a_control_whose_mass_the_sample_misses_is_not_used():
 @pytest.mark.parametrize("as_of, closes", LIFE[:-1])
 def test_default_paths_give_a_standard_error_of_a_cent_per_thousand_even_at_300_percent_vol(as_of, closes):
     for notional in (1000.0, 1e6):
-        model = excel.warrant_valuation(*args(INITIAL, as_of, 3.0, closes=closes, notional=notional))
+        model = warrant_valuation(*args(INITIAL, as_of, 3.0, closes=closes, notional=notional))
         assert valuation.warrant_mc_value(*model, MonteCarlo()).stderr <= 0.01 * notional / 1000
 
 

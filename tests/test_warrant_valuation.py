@@ -8,7 +8,9 @@ import pytest
 from scipy.stats import norm
 
 from xlfuncs import excel, valuation
+from xlfuncs.market import Market
 from xlfuncs.montecarlo import MonteCarlo
+from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.analytic import black_scholes
 from xlfuncs.calendar import trading_days
 
@@ -21,6 +23,12 @@ RATE, DIV_YIELD = 0.043, 0.013
 
 def serial(day):
     return (day - EPOCH).days
+
+
+def warrant_valuation(*cells):
+    """The warrant and market WARRANT_VALUE builds from its cells."""
+    given = excel.WARRANT_VALUE.convert(*cells)
+    return PutWarrant.of(given), Market.of(given)
 
 
 def args(spot=INITIAL, as_of=dt.date(2025, 5, 28), vol=0.167, rate=RATE, closes=(INITIAL,) * 5):
@@ -61,7 +69,7 @@ def test_same_inputs_and_seed_give_the_same_digits(excel):
 
 
 def test_standard_error_is_honest_across_seeds():
-    estimates = [valuation.warrant_mc_value(*excel.warrant_valuation(*args()), MonteCarlo(16384, seed))
+    estimates = [valuation.warrant_mc_value(*warrant_valuation(*args()), MonteCarlo(16384, seed))
                  for seed in range(24)]
     values = np.array([e.value for e in estimates])
     reported = np.mean([e.stderr for e in estimates])
@@ -111,10 +119,10 @@ def test_before_the_window_all_21_days_are_simulated_and_lookback_only_adds_valu
 def test_near_zero_vol_the_path_is_the_forward():
     """Below the vol rule (through a bumped market): the exact engine's limit is deterministic."""
     as_of, vol = dt.date(2025, 5, 28), 1e-4
-    warrant, market, schedule, closes = excel.warrant_valuation(*args(spot=6400.0))
+    warrant, market = warrant_valuation(*args(spot=6400.0))
     growth = np.exp((RATE - DIV_YIELD) * (WINDOW[1] - as_of).days / 365)
     lookback = 6400.0 * growth  # the forward at the window's last day is its highest close
-    value = valuation.exact_value(warrant, market.bumped(vol=vol), schedule, closes)
+    value = valuation.exact_value(warrant, market.bumped(vol=vol))
     assert value == pytest.approx(put_spread(6400.0, lookback, as_of, vol), abs=1e-6)
 
 

@@ -1,27 +1,26 @@
-"""Closed forms: Black-Scholes legs with their greeks, and the note as bond plus options.
+"""Closed forms: Black-Scholes legs with their greeks, and a buffer note as bond plus options.
 
 A leg fixes at `t_fix` (forward S e^{(r-q) t_fix}) and pays at `t_pay` (discount e^{-r t_pay}),
 years from `as_of`. Greeks per unit: delta, gamma, vega (per 1.00 of vol), theta (change of
 value per year of `as_of` moving forward) and rho (per 1.00 of rate).
 
-The note's payment at maturity, with P principal, I initial, p participation, c max_return,
-b buffer and m min_payment, is exactly
-
-    P                                   bond, discounted at rate + funding_spread
-  + p P/I  x put(I)                     inverse participation below the initial value
-  - p P/I  x put(I (1 - c/p))           ... capped at the maximum return (if p > c)
-  - P/I    x call(I (1 + b))            1:1 loss beyond the final buffer value
-  + P/I    x call(I (2 + b - m))        ... floored at the minimum payment
+A buffer note is its bond (discounted at rate + funding_spread) plus the option legs of its
+replication (products/buffer_note.py, BufferNote.legs).
 """
 from __future__ import annotations
 
-import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtr
 
+from .fields import in_order
 from .market import Market
-from .terms import BufferNote, PutWarrant, in_order
+
+if TYPE_CHECKING:
+    from .products.buffer_note import BufferNote
+    from .products.put_warrant import PutWarrant
+
 
 def normal_pdf(x):
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
@@ -76,41 +75,33 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
     return np.array([value, delta, gamma, vega, theta, rho])
 
 
-def note_legs(note: BufferNote):
-    """The replication of the note's payment: (weight, is_call, strike) for each option leg."""
-    principal, initial = note.principal, note.initial
-    legs = [(note.participation * principal / initial, False, initial),
-            (-principal / initial, True, note.final_buffer_value),
-            (principal / initial, True, initial * (2 + note.buffer - note.min_payment))]
-    if note.max_return < note.participation:
-        cap_strike = initial * (1 - note.max_return / note.participation)
-        legs.append((-note.participation * principal / initial, False, cap_strike))
-    return legs
-
-
-def note_times(market: Market, final_date: dt.date, payment_date: dt.date) -> tuple[float, float]:
+def note_times(note: BufferNote, market: Market) -> tuple[float, float]:
     """Years to the note's fixing and payment, with the dates checked to be in order."""
-    in_order(("as_of", market.as_of), ("final_date", final_date), ("payment_date", payment_date))
-    return market.time_to(final_date), market.time_to(payment_date)
+    note.need("final_date", "payment_date", "funding_spread")
+    in_order(("as_of", market.as_of), ("final_date", note.final_date), ("payment_date", note.payment_date))
+    return market.time_to(note.final_date), market.time_to(note.payment_date)
 
 
-def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
-               funding_spread: float) -> float:
-    """Closed-form value of the note per security: the bond plus the legs of its replication."""
-    t_fix, t_pay = note_times(market, final_date, payment_date)
+def bond_value(note: BufferNote, market: Market) -> float:
+    """The principal paid at maturity, discounted at the issuer's funding rate (rate + spread)."""
+    return note.principal * np.exp(-(market.rate + note.funding_spread) * note_times(note, market)[1])
+
+
+def note_value(note: BufferNote, market: Market) -> float:
+    """Closed-form value of a buffer note per security: the bond plus the legs of its replication."""
+    t_fix, t_pay = note_times(note, market)
     legs = sum(weight * option_value(is_call, market.spot, strike, t_fix, t_pay, market.vol, market.rate,
-                                     market.div_yield) for weight, is_call, strike in note_legs(note))
-    return float(note.principal * np.exp(-(market.rate + funding_spread) * t_pay) + legs)
+                                     market.div_yield) for weight, is_call, strike in note.legs())
+    return float(bond_value(note, market) + legs)
 
 
-def note_greeks_per_unit(note: BufferNote, market: Market, final_date: dt.date,
-                         payment_date: dt.date, funding_spread: float) -> np.ndarray:
+def note_greeks_per_unit(note: BufferNote, market: Market) -> np.ndarray:
     """Value and greeks of the note per security, rows as black_scholes, per-unit conventions."""
-    t_fix, t_pay = note_times(market, final_date, payment_date)
-    bond_rate = market.rate + funding_spread
-    bond = note.principal * np.exp(-bond_rate * t_pay)
+    t_fix, t_pay = note_times(note, market)
+    bond_rate = market.rate + note.funding_spread
+    bond = bond_value(note, market)
     total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond if t_pay > 0 else 0.0, -t_pay * bond])  # paid: no accrual
-    for weight, is_call, strike in note_legs(note):
+    for weight, is_call, strike in note.legs():
         total += weight * black_scholes(is_call, market.spot, strike, t_fix, t_pay, market.vol,
                                         market.rate, market.div_yield)
     return total

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from .terms import in_order
+from .fields import Field, TermError, date, in_order, table
+from .product import Function
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -65,3 +66,20 @@ def trading_days(start: dt.date, end: dt.date, holidays=None) -> list[dt.date]:
               else frozenset().union(*(nyse_holidays(y) for y in range(start.year, end.year + 1))))
     days = (start + n * ONE_DAY for n in range((end - start).days + 1))
     return [day for day in days if day.weekday() < 5 and day not in closed]
+
+
+FIELDS = table(date("start", "First calendar date to list."), date("end", "Last calendar date to list."),
+               Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules.", "date",
+                     shape="dates", default=None))
+
+
+def trading_days_column(start: dt.date, end: dt.date, holidays) -> list[list[dt.datetime]]:
+    days = trading_days(start, end, holidays)
+    if not days:
+        raise TermError("there is no scheduled trading day from start to end")
+    return [[dt.datetime.combine(day, dt.time())] for day in days]
+
+
+FUNCTIONS = (Function("TRADING_DAYS", "Scheduled NYSE trading days from start to end, both included, as a column "
+                                      "of dates.", ("start", "end", "holidays"),
+                      lambda v: trading_days_column(v["start"], v["end"], v["holidays"])),)

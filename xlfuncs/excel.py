@@ -1,28 +1,23 @@
-"""The Excel functions, runtime-neutral: cell inputs in, numbers out, or a TermError naming the input.
+"""The Excel functions, runtime-neutral and generated from the product descriptions: cell
+inputs in, numbers out, or a TermError naming the input.
 
 Every argument arrives as a 2-D list of cells (a blank or error cell is None; an omitted
-optional argument is its Python default). `udfs.py` registers these functions with xlwings
-(classic add-in and Office.js); `engine.py` with the `formulas` engine that computes the
-template workbooks. Docstrings and ARG_DOCS are the help Excel shows.
+optional argument is its field's default) and is converted by its field (fields.py): a date,
+a number held to its rule, a grid or list of numbers, a list of dates. `udfs.py` registers
+these functions with xlwings (classic add-in and Office.js); `engine.py` with the `formulas`
+engine that computes the template workbooks.
 """
+from __future__ import annotations
+
 import datetime as dt
+import inspect
 
 import numpy as np
 
-from . import payments, valuation
-from .calendar import trading_days
-from .fields import DATE_HELP, FIELDS, TermError, check, finite
-from .market import Market
-from .montecarlo import DEFAULT_SEED, MAX_PATHS, MIN_PATHS, MonteCarlo
-from .terms import DEFAULT_PRINCIPAL, BufferNote, PutWarrant
-
-ARG_DOCS = {
-    **{name: field.help for name, field in FIELDS.items()},
-    **DATE_HELP,
-    "paths": f"Monte Carlo paths, {MIN_PATHS} to {MAX_PATHS}; blank or omitted: as many as give a standard "
-             "error of $0.01 per $1,000 of notional.",
-    "seed": f"Random seed: the same inputs and seed give the same digits; blank means {DEFAULT_SEED}.",
-}
+from . import calendar
+from .fields import Field, TermError, finite
+from .product import Function
+from .products import PRODUCTS
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (for serials after Feb 1900)
 ERROR_CELLS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
@@ -67,28 +62,6 @@ def single_cell(value, name, blank_allowed: bool = False):
     return cell
 
 
-def checked_number(name, cell) -> float:
-    """A cell's number, held to its field's rule where it has one."""
-    return check(name, cell) if name in FIELDS else finite(name, cell)
-
-
-def number(value, name, default=None) -> float:
-    """One cell as a number that keeps its rule; a blank cell is `default`, or an error if there is none."""
-    cell = single_cell(value, name, blank_allowed=default is not None)
-    return default if cell is None else checked_number(name, cell)
-
-
-def optional(value, name):
-    """One cell as a number, or None when blank or omitted (the callee picks the default)."""
-    cell = single_cell(value, name, blank_allowed=True)
-    return None if cell is None else finite(name, cell)
-
-
-def date(value, name) -> dt.date:
-    """One cell as a date: an Excel date serial (as Office.js sends it) or a date (classic)."""
-    return date_cell(single_cell(value, name), name)
-
-
 def date_cell(cell, name) -> dt.date:
     if isinstance(cell, dt.datetime):
         return cell.date()
@@ -109,10 +82,10 @@ def dates(value, name) -> tuple[dt.date, ...]:
     return tuple(date_cell(cell, name) for cell in given if cell is not None)
 
 
-def number_grid(value, name, required: bool = True) -> np.ndarray:
-    """A range of cells as a 2-D float array that keeps the rule of `name`; blank cells become
+def number_grid(value, field: Field, required: bool = True) -> np.ndarray:
+    """A range of cells as a 2-D float array that keeps the field's rule; blank cells become
     NaN, a lone blank cell is an error when the argument is `required`."""
-    rows = cells(value)
+    name, rows = field.name, cells(value)
     if not rows or not rows[0] or any(len(row) != len(rows[0]) for row in rows):
         raise TermError(f"{name} must be a rectangular range")
     if required and len(rows) == 1 and len(rows[0]) == 1 and rows[0][0] is None:
@@ -123,18 +96,35 @@ def number_grid(value, name, required: bool = True) -> np.ndarray:
             where = f" (row {i + 1}, column {j + 1} of the range)" if grid.size > 1 else ""
             if not_an_error(cell, name, where) is not None:
                 try:
-                    grid[i, j] = checked_number(name, cell)
+                    grid[i, j] = field.check(cell)
                 except TermError as error:
                     raise TermError(f"{error}{where}") from None
     return grid
 
 
-def number_list(value, name, required: bool = True) -> np.ndarray:
+def number_list(value, field: Field, required: bool = True) -> np.ndarray:
     """A single row or column of cells as a 1-D float array (NaN for blanks)."""
-    grid = number_grid(value, name, required)
+    grid = number_grid(value, field, required)
     if min(grid.shape) != 1:
-        raise TermError(f"{name} must be a single row or column, got a {shape(grid)} range")
+        raise TermError(f"{field.name} must be a single row or column, got a {shape(grid)} range")
     return grid.ravel()
+
+
+def converted(field: Field, value):
+    """One argument's cells as its field says: a number or date (blank: the default), a grid
+    or list of numbers, or a list of dates (omitted: the default)."""
+    if field.shape == "cell":
+        cell = single_cell(value, field.name, blank_allowed=not field.required)
+        if cell is None:
+            return field.default
+        return date_cell(cell, field.name) if field.unit == "date" else field.check(cell)
+    if value is None and not field.required:
+        return field.default
+    if field.shape == "grid":
+        return number_grid(value, field)
+    if field.shape == "list":
+        return number_list(value, field, required=field.required)
+    return dates(value, field.name)
 
 
 def results(array, blanks: bool = False):
@@ -151,183 +141,39 @@ def results(array, blanks: bool = False):
     return out.tolist()
 
 
-def buffer_note(initial, participation, buffer, max_return, min_payment, principal) -> BufferNote:
-    return BufferNote(initial=number(initial, "initial"),
-                      participation=number(participation, "participation"),
-                      buffer=number(buffer, "buffer"),
-                      max_return=number(max_return, "max_return"),
-                      min_payment=number(min_payment, "min_payment"),
-                      principal=number(principal, "principal", DEFAULT_PRINCIPAL))
+def excel_function(function: Function, fields: dict[str, Field]):
+    """`function` as a Python function with its arguments as parameters (optional ones with
+    their defaults), its help as docstring, and `fields` for the help of each argument."""
+    signature = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=inspect.Parameter.empty if fields[name].required else fields[name].default)
+        for name in function.args])
+
+    names, required = function.args, sum(fields[name].required for name in function.args)
+
+    def convert(*args, **kwargs) -> dict:
+        """The arguments as the computation receives them, by name."""
+        if kwargs or not required <= len(args) <= len(names):
+            given = signature.bind(*args, **kwargs)  # keywords, or a TypeError naming what is wrong
+            given.apply_defaults()
+            args = tuple(given.arguments.values())
+        args += tuple(fields[name].default for name in names[len(args):])
+        return {name: converted(fields[name], value) for name, value in zip(names, args)}
+
+    def call(*args, **kwargs):
+        result = function.compute(convert(*args, **kwargs))
+        return result if isinstance(result, list) else results(result, function.blanks)
+
+    call.__name__ = call.__qualname__ = function.name
+    call.__doc__ = function.help
+    call.__signature__ = signature
+    call.fields = {name: fields[name] for name in function.args}
+    call.convert = convert
+    return call
 
 
-def put_warrant(initial, upper_strike, lower_strike, notional) -> PutWarrant:
-    return PutWarrant(initial=number(initial, "initial"),
-                      upper_strike=number(upper_strike, "upper_strike"),
-                      lower_strike=number(lower_strike, "lower_strike"),
-                      notional=number(notional, "notional", DEFAULT_PRINCIPAL))
-
-
-def NOTE_PAYMENT(final, initial, participation, buffer, max_return, min_payment,
-                 principal=DEFAULT_PRINCIPAL):
-    """Payment at maturity per security of the Bearish Buffer Securities for a final underlying value."""
-    note = buffer_note(initial, participation, buffer, max_return, min_payment, principal)
-    return results(payments.note_payment(note, number_grid(final, "final")), blanks=True)
-
-
-def NOTE_BREAKEVEN(price, initial, participation, buffer, max_return, min_payment,
-                   principal=DEFAULT_PRINCIPAL):
-    """Highest final underlying value at which the note still pays at least `price`."""
-    note = buffer_note(initial, participation, buffer, max_return, min_payment, principal)
-    return results(payments.note_breakeven(note, number(price, "price")))
-
-
-def NOTE_TABLE(finals, initial, participation, buffer, max_return, min_payment,
-               principal=DEFAULT_PRINCIPAL):
-    """Scenario rows of the note: final value, underlying return, payment, total return."""
-    note = buffer_note(initial, participation, buffer, max_return, min_payment, principal)
-    return results(np.atleast_2d(payments.note_table(note, number_list(finals, "finals"))), blanks=True)
-
-
-def LOOKBACK_VALUE(closes, initial):
-    """Lookback underlying value: the highest close in the window, never below the initial value."""
-    return results(payments.lookback_value(number_grid(closes, "closes"), number(initial, "initial")))
-
-
-def WARRANT_PAYMENT(final, initial, lookback, upper_strike, lower_strike,
-                    notional=DEFAULT_PRINCIPAL):
-    """Payment upon exercise per Bearish Put Warrant for a final underlying value."""
-    warrant = put_warrant(initial, upper_strike, lower_strike, notional)
-    return results(payments.warrant_payment(warrant, number(lookback, "lookback"),
-                                            number_grid(final, "final")), blanks=True)
-
-
-def WARRANT_BREAKEVEN(premium, initial, lookback, upper_strike, lower_strike,
-                      notional=DEFAULT_PRINCIPAL):
-    """Final underlying value at which the warrant's payment upon exercise equals its premium."""
-    warrant = put_warrant(initial, upper_strike, lower_strike, notional)
-    return results(payments.warrant_breakeven(warrant, number(lookback, "lookback"),
-                                              number(premium, "premium")))
-
-
-def WARRANT_TABLE(finals, initial, lookback, upper_strike, lower_strike, premium,
-                  notional=DEFAULT_PRINCIPAL):
-    """Scenario rows of the warrant with the columns of the supplement's Tables 1 and 2 (blank for N/A)."""
-    warrant = put_warrant(initial, upper_strike, lower_strike, notional)
-    table = payments.warrant_table(warrant, number(lookback, "lookback"),
-                                   number(premium, "premium"), number_list(finals, "finals"))
-    return results(np.atleast_2d(table), blanks=True)
-
-
-def market(spot, as_of, vol, rate, div_yield) -> Market:
-    return Market(spot=number(spot, "spot"), as_of=date(as_of, "as_of"), vol=number(vol, "vol"),
-                  rate=number(rate, "rate"), div_yield=number(div_yield, "div_yield"))
-
-
-def monte_carlo(paths, seed) -> MonteCarlo:
-    return MonteCarlo(paths=optional(paths, "paths"), seed=number(seed, "seed", DEFAULT_SEED))
-
-
-def note_valuation(spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-                   initial, participation, buffer, max_return, min_payment, principal):
-    """The arguments of valuation.note_value from the cells of NOTE_VALUE."""
-    return (buffer_note(initial, participation, buffer, max_return, min_payment, principal),
-            market(spot, as_of, vol, rate, div_yield), date(final_date, "final_date"),
-            date(payment_date, "payment_date"), number(funding_spread, "funding_spread"))
-
-
-def warrant_valuation(spot, as_of, initial, upper_strike, lower_strike, window_start, window_end,
-                      expiration, settlement, vol, rate, div_yield, closes, notional):
-    """The arguments of valuation.warrant_value from the cells of WARRANT_VALUE."""
-    schedule = valuation.LookbackSchedule(
-        date(window_start, "window_start"), date(window_end, "window_end"),
-        date(expiration, "expiration"), date(settlement, "settlement"))
-    observed = () if closes is None else tuple(  # a blank close, even a lone one, is a disrupted day
-        None if np.isnan(close) else float(close) for close in number_list(closes, "closes", required=False))
-    return (put_warrant(initial, upper_strike, lower_strike, notional),
-            market(spot, as_of, vol, rate, div_yield), schedule, observed)
-
-
-def NOTE_VALUE(spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-               initial, participation, buffer, max_return, min_payment, principal=DEFAULT_PRINCIPAL):
-    """Closed-form value per security of the Bearish Buffer Securities (bond plus puts and calls)."""
-    return results(valuation.note_value(*note_valuation(
-        spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-        initial, participation, buffer, max_return, min_payment, principal)))
-
-
-def NOTE_MC_VALUE(spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-                  initial, participation, buffer, max_return, min_payment, principal=DEFAULT_PRINCIPAL,
-                  paths=None, seed=DEFAULT_SEED):
-    """Monte Carlo value per security of the note and its standard error, as a 1x2 row."""
-    estimate = valuation.note_mc_value(*note_valuation(
-        spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-        initial, participation, buffer, max_return, min_payment, principal), monte_carlo(paths, seed))
-    return results(np.array([[estimate.value, estimate.stderr]]))
-
-
-def NOTE_GREEKS(spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-                initial, participation, buffer, max_return, min_payment, principal=DEFAULT_PRINCIPAL):
-    """Note delta (per index point), gamma, vega (per vol point), theta (per day), rho (per 1%): 1x5 row."""
-    return results(np.atleast_2d(valuation.note_greeks(*note_valuation(
-        spot, as_of, final_date, payment_date, vol, rate, div_yield, funding_spread,
-        initial, participation, buffer, max_return, min_payment, principal))))
-
-
-def NOTE_SOLVE_MAX_RETURN(target_value, spot, as_of, final_date, payment_date, vol, rate, div_yield,
-                          funding_spread, initial, participation, buffer, min_payment,
-                          principal=DEFAULT_PRINCIPAL):
-    """Maximum return (fraction of principal) at which the note's value equals target_value."""
-    note, *rest = note_valuation(spot, as_of, final_date, payment_date, vol, rate, div_yield,
-                                 funding_spread, initial, participation, buffer, 0.0, min_payment,
-                                 principal)
-    return results(valuation.solve_max_return(number(target_value, "target_value"), note, *rest))
-
-
-def WARRANT_VALUE(spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, expiration,
-                  settlement, vol, rate, div_yield, closes=None, notional=DEFAULT_PRINCIPAL):
-    """Exact value per Bearish Put Warrant on any day of its life (no simulation: the lookback's distribution)."""
-    return results(valuation.warrant_value(*warrant_valuation(
-        spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, expiration,
-        settlement, vol, rate, div_yield, closes, notional)))
-
-
-def WARRANT_MC_VALUE(spot, as_of, initial, upper_strike, lower_strike, window_start, window_end,
-                     expiration, settlement, vol, rate, div_yield, closes=None,
-                     notional=DEFAULT_PRINCIPAL, paths=None, seed=DEFAULT_SEED):
-    """Monte Carlo value per Bearish Put Warrant and its standard error, as a 1x2 row: WARRANT_VALUE's check."""
-    estimate = valuation.warrant_mc_value(*warrant_valuation(
-        spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, expiration,
-        settlement, vol, rate, div_yield, closes, notional), monte_carlo(paths, seed))
-    return results(np.array([[estimate.value, estimate.stderr]]))
-
-
-def WARRANT_GREEKS(spot, as_of, initial, upper_strike, lower_strike, window_start, window_end,
-                   expiration, settlement, vol, rate, div_yield, closes=None, notional=DEFAULT_PRINCIPAL):
-    """Warrant delta (per index point), gamma, vega (per vol point), theta (per day), rho (per 1%): 1x5 row."""
-    return results(np.atleast_2d(valuation.warrant_greeks(*warrant_valuation(
-        spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, expiration,
-        settlement, vol, rate, div_yield, closes, notional))))
-
-
-def WARRANT_IMPLIED_VOL(price, spot, as_of, initial, upper_strike, lower_strike, window_start,
-                        window_end, expiration, settlement, rate, div_yield, closes=None,
-                        notional=DEFAULT_PRINCIPAL):
-    """Flat volatility at which the warrant's exact value equals price (per warrant)."""
-    any_vol = 0.2  # the solver replaces it
-    return results(valuation.warrant_implied_vol(number(price, "price"), *warrant_valuation(
-        spot, as_of, initial, upper_strike, lower_strike, window_start, window_end, expiration,
-        settlement, any_vol, rate, div_yield, closes, notional)))
-
-
-def TRADING_DAYS(start, end, holidays=None):
-    """Scheduled NYSE trading days from start to end, both included, as a column of dates."""
-    days = trading_days(date(start, "start"), date(end, "end"),
-                        None if holidays is None else dates(holidays, "holidays"))
-    if not days:
-        raise TermError("there is no scheduled trading day from start to end")
-    return [[dt.datetime.combine(day, dt.time())] for day in days]
-
-
-FUNCTIONS = (NOTE_PAYMENT, NOTE_BREAKEVEN, NOTE_TABLE, LOOKBACK_VALUE, WARRANT_PAYMENT, WARRANT_BREAKEVEN,
-             WARRANT_TABLE, NOTE_VALUE, NOTE_MC_VALUE, NOTE_GREEKS, NOTE_SOLVE_MAX_RETURN, WARRANT_VALUE,
-             WARRANT_MC_VALUE, WARRANT_GREEKS, WARRANT_IMPLIED_VOL, TRADING_DAYS)
+FUNCTIONS = tuple(excel_function(function, {**fields, **{field.name: field for field in function.fields}})
+                  for functions, fields in [*((product.functions, product.fields) for product in PRODUCTS),
+                                            (calendar.FUNCTIONS, calendar.FIELDS)]
+                  for function in functions)
+globals().update({function.__name__: function for function in FUNCTIONS})

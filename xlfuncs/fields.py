@@ -1,11 +1,14 @@
-"""Every input's name, help and rule, in one table: the only place a range or a unit hint lives.
+"""Input fields: name, unit, rule, default and help, the one place each rule and unit hint lives.
 
-Excel's function help, the checks of the contract and market objects and their messages come
-from here, so a cell and a deal-list column are held to the same rule and a unit slip gets
-the same answer everywhere: "vol must be a fraction: 16.7% is 0.167, got 16.7".
+Every product module lists its terms as Fields (and market.py, montecarlo.py theirs); the
+Excel functions' argument names and help, the checks of the contract and market objects and
+their messages, the workbooks' defined names and the deal lists' columns all come from them,
+so a cell and a deal-list column are held to the same rule and a unit slip gets the same
+answer everywhere: "vol must be a fraction: 16.7% is 0.167, got 16.7".
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from numbers import Real
@@ -15,17 +18,44 @@ class TermError(ValueError):
     """An input that breaks a rule; the message names it, the rule and the value."""
 
 
+class Required:
+    """The default of a field that must be given."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = Required()
+
+
 @dataclass(frozen=True)
 class Field:
-    """A numeric input: allowed from `low` to `high` (ends open where flagged); `percent` is the
-    hint for fraction inputs ("16.7% is 0.167"), so a whole-number percentage is caught."""
+    """An input. `unit` says what it is and how a workbook shows it (level, percent, percent3,
+    money, date, count); numbers are allowed from `low` to `high` (ends open where flagged);
+    `hint` shows a fraction's unit ("16.7% is 0.167"), so a whole-number percentage is caught.
+    `shape` says how Excel passes it: one cell, a grid or a list of numbers, or a list of dates.
+    `label` is the term sheet's name for it."""
 
+    name: str
     help: str
-    low: float
-    high: float
+    unit: str
+    low: float = -math.inf
+    high: float = math.inf
     low_open: bool = False
     high_open: bool = False
-    percent: str = ""
+    hint: str = ""
+    default: object = REQUIRED
+    shape: str = "cell"
+    label: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def defined_name(self) -> str:
+        """The workbooks' name of the cell holding it: max_return is MaxReturn."""
+        return "".join(part.capitalize() for part in self.name.split("_"))
 
     def allows(self, value: float) -> bool:
         above = value > self.low if self.low_open else value >= self.low
@@ -33,75 +63,77 @@ class Field:
         return above and below
 
     def rule(self) -> str:
-        lower = f"greater than {self.low:g}" if self.low_open else f"at least {self.low:g}"
-        upper = f"below {self.high:g}" if self.high_open else f"at most {self.high:g}"
-        span = (f"from {self.low:g} to {self.high:g}" if not (self.low_open or self.high_open)
-                else f"{lower} and {upper}")
-        return f"must be a fraction {span} ({self.percent})" if self.percent else f"must be {span}"
+        low, high = shown(self.low), shown(self.high)
+        lower = f"greater than {low}" if self.low_open else f"at least {low}"
+        upper = f"below {high}" if self.high_open else f"at most {high}"
+        span = f"from {low} to {high}" if not (self.low_open or self.high_open) else f"{lower} and {upper}"
+        return f"must be a fraction {span} ({self.hint})" if self.hint else f"must be {span}"
+
+    def check(self, value):
+        """`value` as this field's type (a date, or a float within the rule), or a TermError
+        that says what to type."""
+        if self.unit == "date":
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if not isinstance(value, dt.date):
+                raise TermError(f"{self.name} must be a date, got {value!r}")
+            return value
+        value = finite(self.name, value)
+        if self.unit == "count" and not value.is_integer():
+            raise TermError(f"{self.name} must be a whole number, got {value:g}")
+        if not self.allows(value):
+            if self.hint and value > self.high and self.allows(value / 100):
+                raise TermError(f"{self.name} must be a fraction: {value:g}% is {value / 100:g}, got {value:g}")
+            raise TermError(f"{self.name} {self.rule()}, got {value:g}")
+        return value
+
+
+def shown(bound: float) -> str:
+    """A bound as a rule states it: whole numbers below ten million in full (1048576), others short (1e+12)."""
+    return str(int(bound)) if float(bound).is_integer() and abs(bound) < 1e7 else f"{bound:g}"
 
 
 LEVEL_MIN, LEVEL_MAX = 1e-6, 1e9  # index levels: far beyond any equity index, far from under- or overflow
 AMOUNT_MAX = 1e12  # principal, notional, prices
 
 
-def level(help_text: str, zero_allowed: bool = False) -> Field:
-    return Field(help_text, 0.0 if zero_allowed else LEVEL_MIN, LEVEL_MAX)
+def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False, **more) -> Field:
+    return Field(name, help_text, "level", 0.0 if zero_allowed else LEVEL_MIN, LEVEL_MAX, label=label, **more)
 
 
-FIELDS: dict[str, Field] = {
-    "final": level("Final underlying value: one number, or a range of them for a result of the same shape.",
-                   zero_allowed=True),
-    "finals": level("Final underlying values: a single column or row; one result row each.", zero_allowed=True),
-    "initial": level("Initial underlying value (the closing value on the pricing date)."),
-    "participation": Field("Participation rate as a fraction: 300% is 3.", 0, 10, low_open=True,
-                           percent="300% is 3"),
-    "buffer": Field("Buffer percentage as a fraction: 10% is 0.1.", 0, 1, high_open=True, percent="10% is 0.1"),
-    "max_return": Field("Maximum return at maturity as a fraction of principal: 23% is 0.23.", 0, 10,
-                        percent="23% is 0.23"),
-    "min_payment": Field("Minimum payment at maturity as a fraction of principal: 10% is 0.1.", 0, 1,
-                         percent="10% is 0.1"),
-    "principal": Field("Stated principal amount per security; blank or omitted means 1000.", 0, AMOUNT_MAX,
-                       low_open=True),
-    "price": Field("Price per security or warrant: the payment to break even on, or the value to match.",
-                   0, AMOUNT_MAX, low_open=True),
-    "closes": level("Closes of the lookback window's trading days in order from its start (up to as_of); "
-                    "a blank cell is a disrupted day, skipped."),
-    "lookback": level("Lookback underlying value: the highest window close, never below the initial value."),
-    "upper_strike": Field("Upper strike as a fraction of the lookback value: 95% is 0.95.", 0, 2,
-                          low_open=True, percent="95% is 0.95"),
-    "lower_strike": Field("Lower strike as a fraction of the initial value: 75% is 0.75.", 0, 2,
-                          high_open=True, percent="75% is 0.75"),
-    "premium": Field("Premium as a fraction of notional: 2.728% is 0.02728.", 0, 2, low_open=True,
-                     percent="2.728% is 0.02728"),
-    "notional": Field("Notional amount per warrant; blank or omitted means 1000.", 0, AMOUNT_MAX, low_open=True),
-    "spot": level("Underlying value after the close on as_of."),
-    "vol": Field("Flat volatility as a fraction: 16.7% is 0.167.", 0.005, 3, percent="16.7% is 0.167"),
-    "rate": Field("Continuously compounded flat interest rate: 4.3% is 0.043.", -0.5, 0.5,
-                  percent="4.3% is 0.043"),
-    "div_yield": Field("Continuously compounded dividend yield: 1.3% is 0.013.", -0.5, 0.5,
-                       percent="1.3% is 0.013"),
-    "funding_spread": Field("Issuer's funding spread over rate, for the note's bond component: 1% is 0.01.",
-                            -0.5, 0.5, percent="1% is 0.01"),
-    "target_value": Field("Value per security the maximum return should give, e.g. the estimated value.",
-                          0, AMOUNT_MAX, low_open=True),
-}
+def amount(name: str, help_text: str, label: str = "", **more) -> Field:
+    return Field(name, help_text, "money", 0, AMOUNT_MAX, low_open=True, label=label, **more)
 
-DATE_HELP = {
-    "as_of": "Valuation date, after that day's close: a date or an Excel date serial.",
-    "final_date": "The note's valuation date, when the final underlying value is fixed.",
-    "payment_date": "The note's maturity date, when the payment is made.",
-    "window_start": "First day of the lookback observation period.",
-    "window_end": "Last day of the lookback observation period.",
-    "expiration": "The warrant's expiration date, when the final underlying value is fixed.",
-    "settlement": "The warrant's exercise settlement date, when the payment is made.",
-    "start": "First calendar date to list.",
-    "end": "Last calendar date to list.",
-    "holidays": "Optional range of holiday dates that replaces the NYSE holiday rules.",
-}
+
+def fraction(name: str, help_text: str, low: float, high: float, hint: str, label: str = "",
+             unit: str = "percent", **more) -> Field:
+    return Field(name, help_text, unit, low, high, hint=hint, label=label, **more)
+
+
+def date(name: str, help_text: str, label: str = "", **more) -> Field:
+    return Field(name, help_text, "date", label=label, **more)
+
+
+def table(*fields: Field) -> dict[str, Field]:
+    """Fields by name, in order."""
+    return {field.name: field for field in fields}
+
+
+# Inputs shared by every product
+INITIAL = level("initial", "Initial underlying value (the closing value on the pricing date).",
+                "Initial underlying value")
+FINAL = level("final", "Final underlying value: one number, or a range of them for a result of the same shape.",
+              zero_allowed=True, shape="grid")
+FINALS = level("finals", "Final underlying values: a single column or row; one result row each.",
+               zero_allowed=True, shape="list")
+PRICE = amount("price", "Price per security or warrant: the payment to break even on, or the value to match.")
+DEFAULT_AMOUNT = 1000.0
 
 
 def finite(name: str, value) -> float:
     """`value` as a float, or a TermError if it is not a finite real number."""
+    if type(value) is float and math.isfinite(value):  # the usual case, without the costlier checks below
+        return value + 0.0
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TermError(f"{name} must be a number, got {value!r}")
     try:
@@ -113,17 +145,47 @@ def finite(name: str, value) -> float:
     return value + 0.0  # -0.0 is 0
 
 
-def check(name: str, value) -> float:
-    """`value` as a float that keeps the rule of FIELDS[name], or a TermError that says what to type."""
-    value, field = finite(name, value), FIELDS[name]
-    if not field.allows(value):
-        if field.percent and value > field.high and field.allows(value / 100):
-            raise TermError(f"{name} must be a fraction: {value:g}% is {value / 100:g}, got {value:g}")
-        raise TermError(f"{name} {field.rule()}, got {value:g}")
-    return value
-
-
 def require(ok: bool, name: str, rule: str, value: float) -> None:
     """Raise a TermError saying `name` `rule`, got `value`, unless `ok` (rules between inputs)."""
     if not ok:
         raise TermError(f"{name} {rule}, got {value:g}")
+
+
+MAX_YEARS = 100  # dates of one product at most this far apart: beyond, discounting and drift overflow
+
+
+def in_order(*named_dates) -> None:
+    """Raise a TermError unless the (name, date) pairs are in calendar order (equal is fine) and
+    the last is at most MAX_YEARS after the first."""
+    for (before, early), (name, late) in zip(named_dates, named_dates[1:]):
+        if late < early:
+            raise TermError(f"{name} must not be before {before} ({early.isoformat()}), "
+                            f"got {late.isoformat()}")
+    (first, start), (last, end) = named_dates[0], named_dates[-1]
+    if (end - start).days > MAX_YEARS * 365.25:
+        raise TermError(f"{last} must be at most {MAX_YEARS} years after {first} ({start.isoformat()}), "
+                        f"got {end.isoformat()}")
+
+
+class Contract:
+    """Base of a product's contract: a frozen dataclass whose fields are the product's terms,
+    each checked against FIELDS (a term left None was not given: a function that needs it
+    says so)."""
+
+    FIELDS: dict[str, Field] = {}
+
+    def __post_init__(self):
+        for name in self.FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, self.FIELDS[name].check(value))
+
+    @classmethod
+    def of(cls, values: dict):
+        """The contract from a mapping of inputs (extra names ignored, missing terms left to defaults)."""
+        return cls(**{name: values[name] for name in cls.FIELDS if name in values})
+
+    def need(self, *names: str) -> None:
+        for name in names:
+            if getattr(self, name) is None:
+                raise TermError(f"{name} is required")

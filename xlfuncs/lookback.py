@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
@@ -24,7 +25,9 @@ from scipy.special import log_ndtr, ndtr, sici
 
 from .analytic import lower_put, normal_pdf, option_value, put_spread_value
 from .fields import TermError
-from .terms import PutWarrant
+
+if TYPE_CHECKING:
+    from .products.put_warrant import PutWarrant
 
 TAILS = 7.5           # standard deviations kept on each side: the mass beyond is below 1e-13
 POINTS_PER_STDEV = 2.5  # grid points per standard deviation of the narrowest move

@@ -1,12 +1,28 @@
 """Market inputs and conventions: flat vol, continuously compounded flat rate and dividend
-yield, ACT/365F year fractions between calendar dates; `as_of` is after that day's close."""
+yield, ACT/365F year fractions between calendar dates; `as_of` is after that day's close, and
+`closes` are the underlying's closes observed so far where a product looks back at them."""
 from __future__ import annotations
 
-import datetime as dt
 import copy
+import datetime as dt
+import math
 from dataclasses import dataclass
 
-from .terms import checked
+from .fields import Contract, date, fraction, level, table
+
+FIELDS = table(
+    level("spot", "Underlying value after the close on as_of.", "Spot (underlying close on the valuation date)"),
+    date("as_of", "Valuation date, after that day's close: a date or an Excel date serial.",
+         "Valuation date (after its close)"),
+    fraction("vol", "Flat volatility as a fraction: 16.7% is 0.167.", 0.005, 3, "16.7% is 0.167",
+             "Volatility (flat)"),
+    fraction("rate", "Continuously compounded flat interest rate: 4.3% is 0.043.", -0.5, 0.5, "4.3% is 0.043",
+             "Interest rate (continuously compounded)", unit="percent3"),
+    fraction("div_yield", "Continuously compounded dividend yield: 1.3% is 0.013.", -0.5, 0.5, "1.3% is 0.013",
+             "Dividend yield (continuously compounded)", unit="percent3"),
+    level("closes", "Closes of the lookback window's trading days in order from its start (up to as_of); "
+                    "a blank cell is a disrupted day, skipped.", "Closing value", shape="list", default=None),
+)
 
 
 def year_fraction(start: dt.date, end: dt.date) -> float:
@@ -15,17 +31,28 @@ def year_fraction(start: dt.date, end: dt.date) -> float:
 
 
 @dataclass(frozen=True)
-class Market:
-    """Spot after the close of `as_of`, flat vol, rate and dividend yield (fractions)."""
+class Market(Contract):
+    """Spot after the close of `as_of`, flat vol, rate and dividend yield (fractions), and the
+    closes observed so far (None for a disrupted day; each checked where it is used)."""
+
+    FIELDS = {name: field for name, field in FIELDS.items() if name != "closes"}
 
     spot: float
     as_of: dt.date
     vol: float
     rate: float
     div_yield: float
+    closes: tuple = ()
 
     def __post_init__(self):
-        checked(self, "spot", "vol", "rate", "div_yield")
+        super().__post_init__()
+        object.__setattr__(self, "closes", tuple(
+            None if close is None or (isinstance(close, float) and math.isnan(close)) else float(close)
+            for close in (() if self.closes is None else self.closes)))
+
+    @classmethod
+    def of(cls, values: dict) -> "Market":
+        return cls(**{name: values[name] for name in FIELDS if name in values})
 
     def time_to(self, day: dt.date) -> float:
         return year_fraction(self.as_of, day)
@@ -37,3 +64,4 @@ class Market:
         for name, value in changes.items():
             object.__setattr__(moved, name, value)
         return moved
+

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import qmc
 
-from .terms import TermError
+from .fields import Contract, Field, TermError, table
 
 MIN_PATHS = 1000
 MAX_PATHS = 1 << 20
@@ -24,6 +24,7 @@ MAX_PATH_DAYS = MAX_PATHS * 24  # paths x simulated days: about a second and a h
 FIRST_PATHS = 16384  # where the automatic path count starts doubling
 TARGET_ERROR = 0.01 / 1000  # automatic paths: standard error per unit of notional or principal
 DEFAULT_SEED = 20250528
+MAX_SEED = 1e15  # seeds are whole numbers Excel holds exactly
 REPLICATES = 16
 # Events rarer than the paths can show are missed by every replicate alike, so their spread
 # cannot reveal them: no error below this fraction of the largest payment is claimed.
@@ -38,27 +39,30 @@ class Estimate(NamedTuple):
     paths: int
 
 
+FIELDS = table(
+    Field("paths", f"Monte Carlo paths, {MIN_PATHS} to {MAX_PATHS}; blank or omitted: as many as give a standard "
+                   "error of $0.01 per $1,000 of notional.", "count", MIN_PATHS, MAX_PATHS, default=None,
+          label="Monte Carlo paths (the check)"),
+    Field("seed", f"Random seed: the same inputs and seed give the same digits; blank means {DEFAULT_SEED}.",
+          "count", 0, MAX_SEED, default=DEFAULT_SEED, label="Random seed"),
+)
+
+
 @dataclass(frozen=True)
-class MonteCarlo:
+class MonteCarlo(Contract):
     """Simulation settings: at least `paths` paths (rounded up to whole Sobol blocks), or None
     for as many as give a standard error of TARGET_ERROR per unit of notional; and a seed."""
+
+    FIELDS = FIELDS
 
     paths: int | None = None
     seed: int = DEFAULT_SEED
 
     def __post_init__(self):
+        super().__post_init__()
         for name in ("paths", "seed"):
-            value = getattr(self, name)
-            if value is None and name == "paths":
-                continue
-            if isinstance(value, bool) or not float(value).is_integer():
-                raise TermError(f"{name} must be a whole number, got {value!r}")
-            object.__setattr__(self, name, int(value))
-        if self.paths is not None and not MIN_PATHS <= self.paths <= MAX_PATHS:
-            raise TermError(f"paths must be from {MIN_PATHS} to {MAX_PATHS}, got {self.paths}")
-        if not 0 <= self.seed < 2 ** 53:
-            raise TermError(f"seed must be a whole number from 0 to 2^53, got {self.seed}")
-
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, int(getattr(self, name)))
 
 
 Sampler = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]

@@ -1,28 +1,12 @@
-"""The supplements' hypothetical terms and scenario tables, formatted the way they are printed."""
+"""The supplements' hypothetical examples and tables, formatted the way they are printed."""
 from __future__ import annotations
 
 import numpy as np
 
-from .payments import note_breakeven, note_table, warrant_breakeven, warrant_table
-from .terms import BufferNote, PutWarrant
+from .products.bearish_note import EXAMPLES, SUPPLEMENT as NOTE
+from .products.put_warrant import SUPPLEMENT as WARRANT, SUPPLEMENT_TABLES, PutWarrant, table_finals
 
-# Bearish Buffer Securities, "Hypothetical Examples": initial 100, maximum return at its
-# lowest value ($230.00), minimum payment $100.00.
-NOTE = BufferNote(initial=100.0, participation=3.0, buffer=0.10, max_return=0.23, min_payment=0.10)
-NOTE_EXAMPLE_FINALS = (95.0, 40.0, 105.0, 170.0, 220.0)
-
-# Bearish Put Warrants: initial 100, upper strike 95% of lookback, lower strike 75% of initial.
-WARRANT = PutWarrant(initial=100.0, upper_strike=0.95, lower_strike=0.75)
-WARRANT_PREMIUM = 0.02728
-WARRANT_TABLE_LOOKBACKS = {"Table 1": 100.0, "Table 2": 102.0}
-TABLE_GRID = (150, 125, 110, 105, 102, 100, 95, 90, 85, 80, 75, 70, 60, 50, 40, 30, 20, 10, 0)
-
-
-def warrant_table_finals(warrant: PutWarrant, lookback: float, premium: float) -> np.ndarray:
-    """The supplement's grid of final values plus the upper strike and breakeven rows, highest first."""
-    rows = set(TABLE_GRID) | {warrant.upper_strike_value(lookback),
-                              warrant_breakeven(warrant, lookback, premium)}
-    return np.array(sorted(rows, reverse=True), dtype=float)
+NOTE_EXAMPLE_FINALS = tuple(EXAMPLES.values())
 
 
 def money(x: float) -> str:
@@ -40,31 +24,29 @@ def percent(x: float, decimals: int) -> str:
     return f"{round(float(x) * 100, decimals) + 0.0:.{decimals}f}%"
 
 
-def note_rows(note: BufferNote, finals) -> list[list[str]]:
+def note_rows(note, finals) -> list[list[str]]:
     """Final value, underlying return, payment at maturity and total return, as printed."""
     return [[f"{final:.2f}", percent(ret, 2), money(pay), percent(total, 2)]
-            for final, ret, pay, total in note_table(note, finals)]
+            for final, ret, pay, total in note.table(finals)]
 
 
-def warrant_rows(warrant: PutWarrant, lookback: float, premium: float, finals) -> list[list[str]]:
+def warrant_rows(warrant: PutWarrant, lookback: float, finals) -> list[list[str]]:
     """Rows of the supplement's Tables 1 and 2, as printed."""
     return [[f"{row[0]:.3f}", *(percent(x, 3) for x in row[1:5]), money(row[5]), money(row[6]),
              percent(row[7], 2)]
-            for row in warrant_table(warrant, lookback, premium, finals)]
+            for row in warrant.table(lookback, finals)]
 
 
 def report() -> str:
-    """The supplements' worked examples and hypothetical tables, computed from the terms above."""
+    """The supplements' worked examples and hypothetical tables, computed from their terms."""
     lines = ["Bearish Buffer Securities: hypothetical examples (initial 100.00)",
              "final | underlying return | payment at maturity | total return"]
     lines += [" | ".join(row) for row in note_rows(NOTE, NOTE_EXAMPLE_FINALS)]
-    lines.append(f"breakeven at $1,000.00: final value {note_breakeven(NOTE, NOTE.principal):.2f}")
-    for title, lookback in WARRANT_TABLE_LOOKBACKS.items():
-        breakeven = warrant_breakeven(WARRANT, lookback, WARRANT_PREMIUM)
+    lines.append(f"breakeven at $1,000.00: final value {NOTE.breakeven(NOTE.principal):.2f}")
+    for title, lookback in SUPPLEMENT_TABLES.items():
         lines += ["", f"Bearish Put Warrants: {title} (initial 100.00, lookback {lookback:.2f}, "
-                      f"premium {percent(WARRANT_PREMIUM, 3)}, breakeven {breakeven:.3f})",
+                      f"premium {percent(WARRANT.premium, 3)}, breakeven {WARRANT.breakeven(lookback):.3f})",
                   "final | from lookback | from initial | long differential | "
                   "short differential | payment | minus premium | total return"]
-        finals = warrant_table_finals(WARRANT, lookback, WARRANT_PREMIUM)
-        lines += [" | ".join(row) for row in warrant_rows(WARRANT, lookback, WARRANT_PREMIUM, finals)]
+        lines += [" | ".join(row) for row in warrant_rows(WARRANT, lookback, table_finals(WARRANT, lookback))]
     return "\n".join(lines)

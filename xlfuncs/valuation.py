@@ -1,29 +1,31 @@
-"""Values, greeks and solvers of both products on any day of their life.
+"""Valuation engines: values, greeks and solvers of the products on any day of their life.
 
-Black-Scholes GBM with flat vol, rate and dividend yield (see market.py). The note has a
-closed form (analytic.py) and a Monte Carlo check; the warrant's lookback needs Monte Carlo
-while its window is open and is a closed-form put spread once the window has closed.
+Black-Scholes GBM with flat vol, rate and dividend yield (see market.py). A buffer note (either
+direction) has a closed form (analytic.py) and a Monte Carlo check; the warrant's lookback has
+an exact engine (lookback.py) and a Monte Carlo check. Each takes the contract (all its terms)
+and the market.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
 from . import analytic, lookback
 from .analytic import display_greeks, lookback_put, lower_put, note_greeks_per_unit, put_spread_value
-from .calendar import trading_days
-from .market import Market
+from .fields import TermError, require
+from .market import FIELDS as MARKET_FIELDS, Market
 from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
-from .payments import lookback_value, note_payment
-from .fields import FIELDS, TermError, check, require
-from .terms import BufferNote, PutWarrant, in_order
+
+if TYPE_CHECKING:
+    from .products.buffer_note import BufferNote
+    from .products.put_warrant import PutWarrant
 
 ONE_DAY = dt.timedelta(days=1)
-MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
 SPOT_RANGE = 1000.0  # spot and closes within this factor of the initial value
 
 
@@ -35,146 +37,81 @@ def near_initial(name: str, level: float, initial: float) -> float:
     return level
 
 
-# Bearish Buffer Securities
+# Buffer notes
 
-def checked_spread(funding_spread) -> float:
-    return check("funding_spread", funding_spread)
-
-
-def note_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
-               funding_spread: float) -> float:
+def note_value(note: BufferNote, market: Market) -> float:
     """Closed-form value per security: the bond plus the option legs of the replication."""
     near_initial("spot", market.spot, note.initial)
-    return analytic.note_value(note, market, final_date, payment_date, checked_spread(funding_spread))
+    return analytic.note_value(note, market)
 
 
-def note_greeks(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
-                funding_spread: float) -> np.ndarray:
+def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
     """Delta, gamma, vega, theta, rho of the note per security (display units, see display_greeks)."""
     near_initial("spot", market.spot, note.initial)
-    return display_greeks(note_greeks_per_unit(note, market, final_date, payment_date,
-                                               checked_spread(funding_spread)))
+    return display_greeks(note_greeks_per_unit(note, market))
 
 
 @lru_cache(maxsize=1024)
-def note_mc_value(note: BufferNote, market: Market, final_date: dt.date, payment_date: dt.date,
-                  funding_spread: float, settings: MonteCarlo) -> Estimate:
+def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Estimate:
     """Monte Carlo value of the note: the closed-form bond plus the simulated option payment,
     with the discounted final underlying value as control variate."""
     near_initial("spot", market.spot, note.initial)
-    t_fix, t_pay = analytic.note_times(market, final_date, payment_date)
-    bond = note.principal * np.exp(-(market.rate + checked_spread(funding_spread)) * t_pay)
+    t_fix, t_pay = analytic.note_times(note, market)
+    bond = analytic.bond_value(note, market)
     discount = np.exp(-market.rate * t_pay)
 
     def sample(z):
         final = lognormal_paths(market.spot, np.array([t_fix]), market.vol,
                                 market.rate - market.div_yield, z)[:, 0]
-        return discount * (note_payment(note, final) - note.principal), discount * final
+        return discount * (note.payment(final) - note.principal), discount * final
 
     forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix)
-    largest = note.principal * max(1 - note.min_payment, min(note.max_return, note.participation))
+    largest = max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
     options = estimate(sample, 1, discount * forward, settings, note.principal, largest)
     return Estimate(bond + options.value, options.stderr, options.paths)
 
 
-def solve_max_return(target_value, note: BufferNote, market: Market, final_date: dt.date,
-                     payment_date: dt.date, funding_spread: float) -> float:
+def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
     """The maximum return at which the note's closed-form value equals `target_value`."""
-    target = check("target_value", target_value)
+    target = float(target_value)
+    out_of_reach = note.cap_out_of_reach
 
     def gap(max_return):
-        return note_value(replace(note, max_return=max_return), market, final_date, payment_date,
-                          funding_spread) - target
+        return note_value(replace(note, max_return=max_return), market) - target
 
-    # The value rises with the cap until the cap is out of reach (max_return = participation).
-    low, high = gap(0.0), gap(note.participation)
+    # The value rises with the cap until the cap is out of reach.
+    low, high = gap(0.0), gap(out_of_reach)
     require(low <= 0 <= high, "target_value",
             f"must be between {low + target:.4f} (no upside) and {high + target:.4f} "
             "(cap out of reach)", target)
-    return brentq(gap, 0.0, note.participation, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    return brentq(gap, 0.0, out_of_reach, xtol=1e-14, rtol=4 * np.finfo(float).eps)
 
 
 # Bearish Put Warrants
 
-@dataclass(frozen=True)
-class LookbackSchedule:
-    """The warrant's dates: lookback window, expiration (fixing) and exercise settlement (payment)."""
-
-    window_start: dt.date
-    window_end: dt.date
-    expiration: dt.date
-    settlement: dt.date
-
-    def __post_init__(self):
-        in_order(("window_start", self.window_start), ("window_end", self.window_end),
-                 ("expiration", self.expiration), ("settlement", self.settlement))
-        if (self.window_end - self.window_start).days > MAX_WINDOW_DAYS:
-            raise TermError(f"window_end must be at most {MAX_WINDOW_DAYS} days after window_start "
-                            f"({self.window_start.isoformat()}), got {self.window_end.isoformat()}")
-
-    @cached_property
-    def window_days(self) -> tuple[dt.date, ...]:
-        """Scheduled trading days of the lookback window."""
-        days = tuple(trading_days(self.window_start, self.window_end))
-        if not days:
-            raise TermError(f"the lookback window {self.window_start.isoformat()} to "
-                            f"{self.window_end.isoformat()} has no scheduled trading day")
-        return days
-
-    def closed_by(self, as_of: dt.date) -> int:
-        """How many of the window's trading days have closed by `as_of` (after its close)."""
-        return sum(day <= as_of for day in self.window_days)
-
-
-def observed_lookback(warrant: PutWarrant, as_of: dt.date, schedule: LookbackSchedule,
-                      closes: tuple) -> float:
-    """The lookback value so far: the highest close observed up to `as_of`, floored at initial.
-
-    `closes` holds one entry per window trading day from the start, None for a disrupted
-    day. It must reach every day closed by `as_of`; entries for later days must be blank,
-    so one fixed range of the whole window can be passed all along.
-    """
-    days, elapsed = schedule.window_days, schedule.closed_by(as_of)
-    if len(closes) > len(days):
-        raise TermError(f"closes must have at most {len(days)} entries, one per window trading day, "
-                        f"got {len(closes)}")
-    if len(closes) < elapsed:
-        raise TermError(f"closes must have an entry for each of the {elapsed} window trading days from "
-                        f"window_start ({days[0].isoformat()}) closed by as_of ({as_of.isoformat()}), "
-                        f"got {len(closes)}")
-    for day, close in zip(days[elapsed:], closes[elapsed:]):
-        if close is not None:
-            raise TermError(f"closes must stop at as_of ({as_of.isoformat()}): "
-                            f"it has a close for {day.isoformat()}")
-    observed = [near_initial("closes", check("closes", close), warrant.initial)
-                for close in closes[:elapsed] if close is not None]
-    return lookback_value(observed, warrant.initial) if observed else warrant.initial
-
-
-def window_times(market: Market, schedule: LookbackSchedule) -> np.ndarray:
+def window_times(warrant: PutWarrant, market: Market) -> np.ndarray:
     """The window's trading days after as_of, in years from as_of."""
-    return np.array([market.time_to(day) for day in schedule.window_days if day > market.as_of])
+    return np.array([market.time_to(day) for day in warrant.window_days if day > market.as_of])
 
 
-def warrant_value(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> float:
+def warrant_value(warrant: PutWarrant, market: Market) -> float:
     """Exact value per warrant on any day of its life (the reflected-walk engine, lookback.py)."""
     near_initial("spot", market.spot, warrant.initial)
-    return exact_value(warrant, market, schedule, closes)
+    return exact_value(warrant, market)
 
 
 @lru_cache(maxsize=1024)
-def exact_value(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> float:
+def exact_value(warrant: PutWarrant, market: Market) -> float:
     """warrant_value for a market the caller has checked, or moved by a greek's bump."""
-    in_order(("as_of", market.as_of), ("expiration", schedule.expiration), ("settlement", schedule.settlement))
+    warrant.alive_on(market.as_of)
     return lookback.warrant_value(
-        warrant, observed_lookback(warrant, market.as_of, schedule, closes), market.spot,
-        window_times(market, schedule), market.time_to(schedule.expiration),
-        market.time_to(schedule.settlement), market.vol, market.rate, market.div_yield)
+        warrant, warrant.lookback_so_far(market), market.spot, window_times(warrant, market),
+        market.time_to(warrant.expiration), market.time_to(warrant.settlement), market.vol, market.rate,
+        market.div_yield)
 
 
 @lru_cache(maxsize=1024)
-def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSchedule,
-                     closes: tuple, settings: MonteCarlo) -> Estimate:
+def warrant_mc_value(warrant: PutWarrant, market: Market, settings: MonteCarlo) -> Estimate:
     """Value per warrant with its standard error.
 
     While the window is open, paths are simulated exactly on its remaining trading days; at
@@ -183,13 +120,13 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSche
     strikes known today (lookback so far), whose value today is closed form. After the window
     the value is that closed form, with no error.
     """
-    in_order(("as_of", market.as_of), ("expiration", schedule.expiration), ("settlement", schedule.settlement))
+    warrant.alive_on(market.as_of)
     near_initial("spot", market.spot, warrant.initial)
-    lookback_so_far = observed_lookback(warrant, market.as_of, schedule, closes)
-    t_expiry, t_settle = market.time_to(schedule.expiration), market.time_to(schedule.settlement)
+    lookback_so_far = warrant.lookback_so_far(market)
+    t_expiry, t_settle = market.time_to(warrant.expiration), market.time_to(warrant.settlement)
     args = (market.vol, market.rate, market.div_yield)
     known_strikes = float(put_spread_value(warrant, lookback_so_far, market.spot, t_expiry, t_settle, *args))
-    times = window_times(market, schedule)
+    times = window_times(warrant, market)
     if times.size == 0:
         return Estimate(known_strikes, 0.0, 0)
     to_expiry = t_expiry - times[-1]
@@ -206,54 +143,50 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, schedule: LookbackSche
                     warrant.notional * warrant.upper_strike)
 
 
-def roll_forward(market: Market, schedule: LookbackSchedule, closes: tuple):
-    """Market and closes one calendar day later with the spot unchanged (for theta); a window
-    trading day passed on the way closes at the spot. Never past expiration."""
-    as_of = min(market.as_of + ONE_DAY, schedule.expiration)
-    elapsed = schedule.closed_by(market.as_of)
-    newly = schedule.closed_by(as_of) - elapsed
-    closes = tuple(closes[:elapsed]) + (market.spot,) * newly
-    return market.bumped(as_of=as_of), closes
+def roll_forward(warrant: PutWarrant, market: Market) -> Market:
+    """The market one calendar day later with the spot unchanged (for theta); a window trading
+    day passed on the way closes at the spot. Never past expiration."""
+    as_of = min(market.as_of + ONE_DAY, warrant.expiration)
+    elapsed = warrant.closed_by(market.as_of)
+    newly = warrant.closed_by(as_of) - elapsed
+    return market.bumped(as_of=as_of, closes=tuple(market.closes[:elapsed]) + (market.spot,) * newly)
 
 
-def warrant_greeks(warrant: PutWarrant, market: Market, schedule: LookbackSchedule, closes: tuple) -> np.ndarray:
+def warrant_greeks(warrant: PutWarrant, market: Market) -> np.ndarray:
     """Delta (per index point), gamma, vega (per vol point), theta (per calendar day: the change
     to the next day, spot unchanged), rho (per 1% of rate): central differences of the exact
     value, whose error (below 1e-9) is far under the bumps' effect."""
     def value(**changes):
-        return exact_value(warrant, market.bumped(**changes), schedule, closes)
+        return exact_value(warrant, market.bumped(**changes))
 
-    base = warrant_value(warrant, market, schedule, closes)
+    base = warrant_value(warrant, market)
     spot_step, vol_step, rate_step = 1e-4 * market.spot, 1e-4, 1e-5
     up, down = value(spot=market.spot + spot_step), value(spot=market.spot - spot_step)
     vega = (value(vol=market.vol + vol_step) - value(vol=market.vol - vol_step)) / (2 * vol_step)
     rho = (value(rate=market.rate + rate_step) - value(rate=market.rate - rate_step)) / (2 * rate_step)
-    if market.as_of < schedule.expiration:
-        tomorrow, closes_tomorrow = roll_forward(market, schedule, closes)
-        theta = exact_value(warrant, tomorrow, schedule, closes_tomorrow) - base
+    if market.as_of < warrant.expiration:
+        theta = exact_value(warrant, roll_forward(warrant, market)) - base
     else:  # the payment is fixed: only its discounting to settlement is left
-        theta = base * np.expm1(market.rate * min(1, (schedule.settlement - market.as_of).days) / 365)
+        theta = base * np.expm1(market.rate * min(1, (warrant.settlement - market.as_of).days) / 365)
     return np.array([(up - down) / (2 * spot_step), (up - 2 * base + down) / spot_step ** 2,
                      vega / 100, theta, rho / 100])
 
 
-def warrant_implied_vol(price, warrant: PutWarrant, market: Market, schedule: LookbackSchedule,
-                        closes: tuple) -> float:
+def warrant_implied_vol(price: float, warrant: PutWarrant, market: Market) -> float:
     """The flat vol at which the warrant's exact value equals `price`.
 
     A put spread's value is not monotone in vol (deep in the money it falls), so the vol range
-    of fields.py is cut at the value's turning points into monotone pieces, found on a
+    of market.py is cut at the value's turning points into monotone pieces, found on a
     geometric grid and refined; each piece holds at most one root, found by bracketing. A
     price that more than one vol gives is an error naming them."""
-    price = check("price", price)
-    low, high = FIELDS["vol"].low, FIELDS["vol"].high
+    low, high = MARKET_FIELDS["vol"].low, MARKET_FIELDS["vol"].high
     flat = 1e-9 * warrant.notional  # below the exact engine's resolution
 
-    warrant_value(warrant, market, schedule, closes)  # the user's inputs are checked once
+    warrant_value(warrant, market)  # the user's inputs are checked once
 
     @lru_cache(maxsize=None)
     def value(vol):
-        return exact_value(warrant, market.bumped(vol=vol), schedule, closes)
+        return exact_value(warrant, market.bumped(vol=vol))
 
     # The slope over each grid cell, and at both ends of the range over a tiny step, so that a
     # turning point inside an end cell shows too.

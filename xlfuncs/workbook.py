@@ -189,10 +189,12 @@ def plain_inputs(ws) -> None:
                 cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
 
 
-def conf_sheet(wb: Workbook) -> None:
-    """The `xlwings.conf` sheet the classic add-in reads to find the functions' module."""
+def conf_sheet(wb: Workbook, settings: dict[str, str]) -> None:
+    """The `xlwings.conf` sheet the classic add-in reads (the functions' module, for one)."""
     ws = wb.create_sheet("xlwings.conf")
-    ws["A1"], ws["B1"] = "UDF Modules", "udfs"
+    for row, (key, value) in enumerate(settings.items(), start=1):
+        ws.cell(row, 1, key)
+        ws.cell(row, 2, value)
     ws.column_dimensions["A"].width = 16
 
 

@@ -1,0 +1,167 @@
+"""Template layouts as data: a workbook is pages of blocks, each block a description that
+templates.py renders. Products describe their templates with these (xlfuncs/products/);
+nothing here knows a product.
+
+Values are numbers, text, dates or formulas ("=..."); `unit` says how a value is shown
+(templates.FORMATS). A Row whose value is a plain Excel formula of the terms carries its
+Python twin, twin(contract, market), and the tests hold the two equal over many term sets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Row:
+    """A labelled value: an input to type into (`entry`) or a formula; `name` is its workbook
+    name, `key` shows it bold, `note` is a remark beside it."""
+
+    label: str
+    value: object
+    unit: str = "text"
+    name: str | None = None
+    entry: bool = False
+    note: str = ""
+    key: bool = False
+    twin: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Labelled rows under an optional section band; values in `column`."""
+
+    section: str | None
+    rows: tuple[Row, ...]
+    column: int = 2
+
+
+@dataclass(frozen=True)
+class Notes:
+    section: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArrayRow:
+    """A labelled row filled by one array formula (a 1xN result), with column headers above
+    when given; `names` name single cells of it (None: unnamed)."""
+
+    label: str
+    formula: str
+    units: tuple[str, ...]
+    names: tuple = ()
+    headers: tuple[str, ...] = ()
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """A scenario table: a column of inputs (final values, or changes when `finals` turns them
+    into final values), then chosen columns of a table function's result.
+
+    `table` is the call of the product's table function over the range named `finals_name`;
+    `columns` are its result columns shown (1-based), `units` their formats and `names` their
+    workbook names (None: unnamed). `labels` fill a column left of the inputs."""
+
+    section: str | None
+    headers: tuple[str, ...]
+    inputs: tuple
+    input_name: str
+    input_unit: str
+    table: str
+    columns: tuple[int, ...]
+    units: tuple[str, ...]
+    names: tuple = ()
+    labels: tuple[str, ...] = ()
+    finals: str = ""
+    finals_name: str = ""
+    first_column: int = 1
+    rows_above: tuple[Row, ...] = ()
+
+
+@dataclass(frozen=True)
+class Payout:
+    """The payout diagram: the product's line and the underlying's own against the change of
+    the underlying from `base`. Its source cells sit beside the printed page, named with
+    `prefix` (Changes, Finals, Payments, Line); `payment` calls the product's payment function
+    over {prefix}Finals, `line` turns {prefix}Payments into the plotted line."""
+
+    changes: tuple[float, ...]
+    base: str
+    payment: str
+    line: str
+    headers: tuple[str, str, str, str]
+    series: str
+    y_title: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A column of dates from `days` (an array formula) with an input cell beside each,
+    named `entry_name`."""
+
+    headers: tuple[str, str]
+    days: str
+    rows: int
+    days_name: str
+    entry_name: str
+    entry_unit: str
+
+
+@dataclass(frozen=True)
+class Disclaimer:
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    widths: tuple[float, ...]
+    heading: str
+    subtitle: str
+    blocks: tuple
+    landscape: bool = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    file: str
+    pages: tuple[Page, ...]
+    conf: dict = field(default_factory=lambda: {"UDF Modules": "udfs"})
+
+    def rows(self):
+        """Every labelled row of the layout."""
+        for page in self.pages:
+            for block in page.blocks:
+                yield from (*getattr(block, "rows", ()), *getattr(block, "rows_above", ()))
+
+
+def call(product, suffix: str, **cells: str) -> str:
+    """The Excel call of the product's function prefix_suffix with each argument the workbook
+    name of its field, or the cell given by keyword: NOTE_VALUE(Spot,AsOf,...)."""
+    function, fields = product.function(suffix), product.fields
+    return f"{function.name}({','.join(cells.get(arg) or fields[arg].defined_name for arg in function.args)})"
+
+
+def inputs(fields: dict, names, example: dict, notes: dict | None = None) -> tuple[Row, ...]:
+    """Input rows for the named fields, with their example values and workbook names."""
+    notes = notes or {}
+    return tuple(Row(fields[name].label, example.get(name), fields[name].unit, fields[name].defined_name, True,
+                     notes.get(name, "")) for name in names)
+
+
+def text(label: str, value: str, name: str | None = None) -> Row:
+    return Row(label, value, "text", name, entry=True)
+
+
+
+GREEK_HEADERS = ("Delta (per index point)", "Gamma", "Vega (per vol point)", "Theta (per day)",
+                 "Rho (per 1% of rate)")
+DISCLAIMER = Disclaimer(
+    "Indicative only: not an offer, a recommendation or the issuer's estimated value. Values come from a "
+    "Black-Scholes model with the inputs shown; all payments are subject to the credit risk of the issuer and "
+    "the guarantor. The pricing supplement governs.")
+MODEL_INPUTS = Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")&", rate "'
+                   '&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")')

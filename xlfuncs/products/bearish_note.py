@@ -1,0 +1,66 @@
+"""Bearish Buffer Securities (Citigroup, CUSIP 17291TGZ5): inverse exposure to the S&P 500 with
+participation up to a maximum return, a buffer against a rise, and a minimum payment."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..layout import text
+from ..montecarlo import DEFAULT_SEED
+from ..product import Product
+from .buffer_note import MARKET, TARGET_VALUE, BufferNote, note_fields, note_functions, note_layout, note_quote
+
+TITLE = "Bearish Buffer Securities"
+
+
+@dataclass(frozen=True)
+class BearishBufferNote(BufferNote):
+    """Bearish Buffer Securities: the payment rises as the underlying falls."""
+
+    FIELDS = note_fields("rise")
+    DIRECTION = -1
+    MOST_FAVOURABLE = 1.0  # a fall of at most 100%
+    MAXIMUM_RULE = "principal x (1 + min(max_return, participation))"
+    LOWEST_RULE = "the minimum payment, principal x min_payment"
+
+
+# The supplement's hypothetical examples (initial 100, maximum return at its lowest value,
+# $230.00; minimum payment $100.00) and their final values.
+SUPPLEMENT = BearishBufferNote(initial=100.0, participation=3.0, buffer=0.10, max_return=0.23, min_payment=0.10)
+EXAMPLES = {"Example 1: upside scenario A": 95.0, "Example 2: upside scenario B": 40.0,
+            "Example 3: par scenario": 105.0, "Example 4: downside scenario A": 170.0,
+            "Example 5: downside scenario B": 220.0}
+
+
+def layout():
+    return note_layout(
+        PRODUCT, heading=f"{TITLE} Linked to the S&P 500® Index Due December 5, 2024",
+        subtitle="Citigroup Global Markets Holdings Inc. · preliminary pricing supplement of November 8, 2023 · "
+                 "CUSIP 17291TGZ5 · blue cells are inputs",
+        identity=(text("Issuer", "Citigroup Global Markets Holdings Inc.", "Issuer"),
+                  text("Guarantor", "Citigroup Inc."), text("Underlying", "S&P 500® Index", "Underlying"),
+                  text("CUSIP / ISIN", "17291TGZ5 / US17291TGZ57")),
+        example=BearishBufferNote(100.0, 3.0, 0.10, 0.23, 0.10, 1000.0, dt.date(2024, 12, 2), dt.date(2024, 12, 5),
+                                  0.01),
+        dates={"Pricing date": ("PricingDate", dt.date(2023, 11, 29)), "Issue date": ("IssueDate", dt.date(2023, 12, 4))},
+        notes={"principal": "per security", "final_date": "its closing value is the final underlying value",
+               "initial": "closing value on the pricing date (hypothetical 100.00 until then)",
+               "max_return": "of the principal; set on the pricing date, at least 23.00% ($230.00)",
+               "min_payment": "of the principal"},
+        example_initial=100.0, examples=EXAMPLES, grid=tuple(50.0 + 5 * i for i in range(21)),
+        payment_lines=(
+            "Final below the initial value: $1,000 + $1,000 x |underlying return| x participation rate, up to the "
+            "maximum return.",
+            "Final from the initial value up to the final buffer value: $1,000.",
+            "Final above the final buffer value: $1,000 - $1,000 x (underlying return - buffer percentage), at "
+            "least the minimum payment."),
+        market=dict(spot=100.0, as_of=dt.date(2023, 11, 29), vol=0.15, rate=0.053, div_yield=0.015,
+                    paths=None, seed=DEFAULT_SEED),
+        target_value=965.0)
+
+
+PRODUCT = Product(
+    key="note", prefix="NOTE", title=TITLE, contract=BearishBufferNote, market_fields=MARKET,
+    functions=note_functions("NOTE", BearishBufferNote, TITLE, "Highest final underlying value at which the note "
+                                                               "still pays at least price."),
+    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout, template="bearish_buffer_note.xlsx")

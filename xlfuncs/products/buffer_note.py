@@ -1,0 +1,295 @@
+"""Buffer Securities of either direction: what the bearish and the bullish note share.
+
+At maturity a note pays principal plus participation x the underlying's favourable return
+(its fall for the bearish note, its rise for the bullish one) up to the maximum return;
+principal if the underlying moves against it by no more than the buffer; beyond the buffer,
+1:1 loss, floored at the minimum payment. With s = -1 (bearish) or +1 (bullish), the
+favourable return is r = s (final - initial) / initial and the payment per security is
+
+    P (1 + min(p r, c))       r > 0
+    P                         -b <= r <= 0
+    max(P (1 + r + b), m P)   r < -b
+
+Its replication (bond plus options, see legs) values it in closed form (valuation.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import numpy as np
+
+from .. import valuation
+from ..layout import DISCLAIMER, GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page, Payout, Row
+from ..layout import Scenarios, call, inputs, text
+from ..fields import (DEFAULT_AMOUNT, INITIAL, PRICE, Contract, amount, date, fraction, in_order, require,
+                      table)
+from ..market import Market
+from ..montecarlo import MonteCarlo
+from ..product import Function, Quote, change, final_values
+
+PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
+VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
+MARKET = ("spot", "as_of", "vol", "rate", "div_yield")
+TARGET_VALUE = amount("target_value", "Value per security the maximum return should give, e.g. the estimated value.",
+                      "Target estimated value")
+
+
+def note_fields(against: str) -> dict:
+    """The note's terms; `against` is the move the buffer absorbs ("rise" or "fall")."""
+    return table(
+        INITIAL,
+        fraction("participation", "Participation rate as a fraction: 300% is 3.", 0, 10, "300% is 3",
+                 "Participation rate", low_open=True),
+        fraction("buffer", f"Buffer percentage as a fraction: 10% is 0.1 (a {against} of up to 10% repays the "
+                           "principal).", 0, 1, "10% is 0.1", "Buffer percentage", high_open=True),
+        fraction("max_return", "Maximum return at maturity as a fraction of principal: 23% is 0.23.", 0, 10,
+                 "23% is 0.23", "Maximum return at maturity"),
+        fraction("min_payment", "Minimum payment at maturity as a fraction of principal: 10% is 0.1.", 0, 1,
+                 "10% is 0.1", "Minimum payment at maturity"),
+        amount("principal", "Stated principal amount per security; blank or omitted means 1000.",
+               "Stated principal amount", default=DEFAULT_AMOUNT),
+        date("final_date", "The note's valuation date, when the final underlying value is fixed.", "Valuation date"),
+        date("payment_date", "The note's maturity date, when the payment is made.", "Maturity date"),
+        fraction("funding_spread", "Issuer's funding spread over rate, for the note's bond component: 1% is 0.01.",
+                 -0.5, 0.5, "1% is 0.01", "Funding spread (bond component)", unit="percent3"),
+    )
+
+
+@dataclass(frozen=True)
+class BufferNote(Contract):
+    """A buffer note's terms: percent terms are fractions (300% participation is 3.0);
+    `max_return` and `min_payment` are fractions of `principal`. DIRECTION is -1 for the
+    bearish note, +1 for the bullish; MOST_FAVOURABLE the largest favourable return a final
+    value can give (a fall is at most 100%)."""
+
+    DIRECTION: ClassVar[int]
+    MOST_FAVOURABLE: ClassVar[float]
+    MAXIMUM_RULE: ClassVar[str]  # how the maximum and the lowest payment are found, for messages
+    LOWEST_RULE: ClassVar[str]
+
+    initial: float
+    participation: float
+    buffer: float
+    max_return: float
+    min_payment: float
+    principal: float = DEFAULT_AMOUNT
+    final_date: dt.date | None = None
+    payment_date: dt.date | None = None
+    funding_spread: float | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.final_date is not None and self.payment_date is not None:
+            in_order(("final_date", self.final_date), ("payment_date", self.payment_date))
+
+    def favourable_return(self, final):
+        return self.DIRECTION * change(final, self.initial)
+
+    @property
+    def final_buffer_value(self) -> float:
+        """The final underlying value up to which (bearish) or down to which (bullish) the principal is repaid."""
+        return self.initial * (1 - self.DIRECTION * self.buffer)
+
+    @property
+    def maximum_payment(self) -> float:
+        """The largest payment any final value gives: at the cap, or, for a bearish note whose
+        participation is too low to reach the cap, at a final value of 0."""
+        return self.principal * (1 + min(self.max_return, self.participation * self.MOST_FAVOURABLE))
+
+    @property
+    def minimum_payment(self) -> float:
+        """The minimum payment at maturity as the term sheet states it: principal x min_payment."""
+        return self.principal * self.min_payment
+
+    @property
+    def lowest_payment(self) -> float:
+        """The smallest payment any final value gives: the minimum payment, or for a bullish note
+        whose buffer exceeds it, principal x buffer at a final value of 0."""
+        worst = -1.0 if self.DIRECTION > 0 else -math.inf
+        return max(self.minimum_payment, self.principal * (1 + worst + self.buffer))
+
+    def payment(self, final) -> np.ndarray:
+        """Payment at maturity per security for each final underlying value (NaN stays NaN)."""
+        final = final_values(final)
+        principal, favourable = self.principal, self.favourable_return(final)
+        upside = principal + np.minimum(principal * favourable * self.participation, principal * self.max_return)
+        beyond = np.maximum(principal * (1 + favourable + self.buffer), self.minimum_payment)
+        return np.where(favourable > 0, upside, np.where(favourable >= -self.buffer, principal, beyond))
+
+    def breakeven(self, price) -> float:
+        """The final value beyond which the payment falls below `price`: the highest final value
+        still paying it for the bearish note, the lowest for the bullish."""
+        price = PRICE.check(price)
+        require(price <= self.maximum_payment, "price",
+                f"must not exceed the maximum payment, {self.MAXIMUM_RULE} = {self.maximum_payment:g}: no final "
+                "value pays that much", price)
+        require(price > self.lowest_payment, "price",
+                f"must be above {self.LOWEST_RULE} = {self.lowest_payment:g}: every final value pays at least that",
+                price)
+        gain = price / self.principal - 1
+        favourable = gain / self.participation if gain > 0 else gain - self.buffer
+        return max(0.0, self.initial * (1 + self.DIRECTION * favourable))  # max() only drops rounding
+
+    def table(self, finals) -> np.ndarray:
+        """Rows of final, underlying return, payment and total return (fraction of principal)."""
+        finals = final_values(finals).ravel()
+        payment = self.payment(finals)
+        return np.column_stack([finals, change(finals, self.initial), payment, change(payment, self.principal)])
+
+    def legs(self) -> list[tuple[float, bool, float]]:
+        """The replication of the payment beyond the bond: (weight, is_call, strike) per option.
+
+        Favourable side (puts for the bearish note, calls for the bullish): long p P/I at the
+        initial value, short p P/I at the cap strike I (1 + s c/p). Adverse side: short P/I at
+        the final buffer value, long P/I at the floor strike I (1 - s (1 + b - m)). A strike at
+        or below 0 is never reached and has no leg."""
+        s, principal, initial = self.DIRECTION, self.principal, self.initial
+        favourable_call, units = s > 0, self.participation * principal / initial
+        legs = [(units, favourable_call, initial)]
+        cap = initial * (1 + s * self.max_return / self.participation)
+        if cap > 0:
+            legs.append((-units, favourable_call, cap))
+        legs.append((-principal / initial, not favourable_call, self.final_buffer_value))
+        floor = initial * (1 - s * (1 + self.buffer - self.min_payment))
+        if floor > 0:
+            legs.append((principal / initial, not favourable_call, floor))
+        return legs
+
+    @property
+    def cap_out_of_reach(self) -> float:
+        """The maximum return from which a higher one changes no payment (bounded by its rule)."""
+        return min(self.FIELDS["max_return"].high, self.participation * self.MOST_FAVOURABLE)
+
+
+def note_quote(note: BufferNote, market: Market) -> Quote:
+    return Quote(valuation.note_value(note, market), valuation.note_greeks(note, market),
+                 note.breakeven(note.principal))
+
+
+def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> tuple[Function, ...]:
+    """The Excel functions of a buffer note: payment, breakeven, table, value, Monte Carlo value,
+    greeks and the cap solver."""
+    def note(v):
+        return cls.of(v)
+
+    def mc_row(estimate):
+        return np.array([[estimate.value, estimate.stderr]])
+
+    return (
+        Function(f"{prefix}_PAYMENT", f"Payment at maturity per security of the {title} for a final underlying "
+                                      "value.", ("final", *PAYOFF), lambda v: note(v).payment(v["final"]), True),
+        Function(f"{prefix}_BREAKEVEN", breakeven_help, ("price", *PAYOFF),
+                 lambda v: note(v).breakeven(v["price"])),
+        Function(f"{prefix}_TABLE", f"Scenario rows of the {title}: final value, underlying return, payment, "
+                                    "total return.", ("finals", *PAYOFF),
+                 lambda v: np.atleast_2d(note(v).table(v["finals"])), True),
+        Function(f"{prefix}_VALUE", f"Closed-form value per security of the {title} (bond plus puts and calls).",
+                 VALUATION, lambda v: valuation.note_value(note(v), Market.of(v))),
+        Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per security of the {title} and its standard error, "
+                                       "as a 1x2 row.", (*VALUATION, "paths", "seed"),
+                 lambda v: mc_row(valuation.note_mc_value(note(v), Market.of(v), MonteCarlo.of(v)))),
+        Function(f"{prefix}_GREEKS", "Note delta (per index point), gamma, vega (per vol point), theta (per day), "
+                                     "rho (per 1%): 1x5 row.", VALUATION,
+                 lambda v: np.atleast_2d(valuation.note_greeks(note(v), Market.of(v)))),
+        Function(f"{prefix}_SOLVE_MAX_RETURN", "Maximum return (fraction of principal) at which the note's value "
+                                               "equals target_value.",
+                 ("target_value", *(name for name in VALUATION if name != "max_return")),
+                 lambda v: valuation.solve_max_return(v["target_value"], note({**v, "max_return": 0.0}),
+                                                      Market.of(v))),
+    )
+
+
+# The template
+
+def note_layout(product, *, heading: str, subtitle: str, identity: tuple, example: BufferNote, dates: dict,
+                notes: dict, example_initial: float, examples: dict, grid: tuple, payment_lines: tuple,
+                market: dict, target_value: float) -> Layout:
+    """A buffer note's template: Term Sheet, Scenarios, Payout, Valuation and Quote."""
+    fields, terms = product.fields, vars(example)
+    value = call(product, "VALUE")
+    market_names = (*MARKET, "funding_spread", "paths", "seed")
+    derived = (
+        Row("Final buffer value", f"=Initial*(1{'-' if example.DIRECTION > 0 else '+'}Buffer)", "level",
+            "FinalBufferValue", twin=lambda note, _: note.final_buffer_value),
+        Row("Maximum payment at maturity", "=Principal*(1+MaxReturn)" if example.MOST_FAVOURABLE == math.inf
+            else "=Principal*(1+MIN(MaxReturn,Participation))", "money", "MaximumPayment",
+            twin=lambda note, _: note.maximum_payment),
+        Row("Minimum payment at maturity", "=Principal*MinPayment", "money", "MinimumPayment",
+            twin=lambda note, _: note.minimum_payment),
+        Row("Breakeven final value", "=" + call(product, "BREAKEVEN", price="Principal"), "level", "Breakeven",
+            note=("lowest" if example.DIRECTION > 0 else "highest") + " final value that still repays the stated "
+                 "principal amount", twin=lambda note, _: note.breakeven(note.principal)),
+    )
+    example_table = call(product, "TABLE", finals="ExampleFinals", initial="ExampleInitial")
+    scenario_headers = ("Final underlying value", "Underlying return", "Payment at maturity", "Total return")
+    term_sheet = Page("Term Sheet", (38, 38, 62), heading, subtitle, (
+        Fields("Key terms", (*identity, *inputs(fields, ("principal",), terms, notes),
+                             *(Row(label, day, "date", name, True) for label, (name, day) in dates.items()),
+                             *inputs(fields, ("final_date", "payment_date", "initial", "participation", "buffer",
+                                              "max_return", "min_payment"), terms, notes))),
+        Fields("Derived terms", derived),
+        Notes("Payment at maturity", payment_lines)))
+    scenario_page = Page("Scenarios", (34, 16, 16, 18, 16), "Scenarios",
+                         "Payment at maturity for hypothetical final underlying values", (
+        Scenarios("Hypothetical examples (as in the supplement)", ("Example", *scenario_headers),
+                  tuple(examples.values()), "ExampleFinals", "level", example_table, (2, 3, 4),
+                  ("percent", "money", "percent"), (None, "ExamplePayments", None), tuple(examples),
+                  first_column=2, rows_above=(
+                      Row("Hypothetical initial underlying value", example_initial, "level", "ExampleInitial", True),
+                      Row("Hypothetical final buffer value",
+                          f"=ExampleInitial*(1{'-' if example.DIRECTION > 0 else '+'}Buffer)", "level"))),
+        Scenarios("Scenario grid (edit the final values)", ("", *scenario_headers), grid, "ScenarioFinals", "level",
+                  call(product, "TABLE", finals="ScenarioFinals"), (2, 3, 4), ("percent", "money", "percent"),
+                  (None, "ScenarioPayments", None), first_column=2)))
+    chart = Payout(tuple(np.round(np.arange(-1.0, 1.5001, 0.01), 2)), "Initial",
+                   "=" + call(product, "PAYMENT", final="{prefix}Finals"), "={prefix}Payments/Principal-1",
+                   ("Underlying return", "Final underlying value", "Payment at maturity", "Return on the securities"),
+                   "The Securities", "Return on the securities", "")
+    payout_page = Page("Payout", (16, 16, 16, 16, 16), "Payout Diagram",
+                       "Return at maturity against the underlying return; the maximum return at its Term Sheet "
+                       "value", (replace(chart, prefix="Payout"),))
+    valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
+                          "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; bond at rate + funding spread, "
+                          "options at rate", (
+        Fields("Market inputs", inputs(fields, market_names, {**market, **terms}, {
+            "funding_spread": "the issuer's internal funding rate is rate + spread",
+            "paths": "blank: as many as give a standard error of $0.01 per $1,000",
+            "seed": "same inputs and seed, same digits"})),
+        Fields("Value per security", (
+            Row("Estimated value (closed form)", "=" + value, "money", "EstimatedValue", key=True,
+                twin=lambda note, market: valuation.note_value(note, market)),
+            Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent",
+                twin=lambda note, market: valuation.note_value(note, market) / note.principal))),
+        ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
+                 (None, "StdError")),
+        Fields(None, (Row("Breakeven final value", "=Breakeven", "level"),)),
+        ArrayRow("Greeks", "=" + call(product, "GREEKS"), ("greek",) * 5, headers=GREEK_HEADERS,
+                 section="Risk per security (closed form)"),
+        Fields("Setting the cap on the pricing date", (
+            Row("Target estimated value", target_value, "money", "TargetValue", True),
+            Row("Maximum return giving the target", "=" + call(product, "SOLVE_MAX_RETURN"), "percent3")))))
+    quote_changes = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
+    quote_page = Page("Quote", (34, 19, 17, 17, 17), product.title + " Linked to the S&P 500® Index",
+                      "Indicative terms and scenario analysis", (
+        Fields(None, (text("Prepared for", "Client", "Client"), Row("Valuation date", "=AsOf", "date"))),
+        Fields("Key terms", tuple(Row(label, f"={name}", unit) for label, name, unit in (
+            ("Issuer", "Issuer", "text"), ("Underlying", "Underlying", "text"),
+            ("Stated principal amount", "Principal", "money"), ("Maturity date", "PaymentDate", "date"),
+            ("Initial underlying value", "Initial", "level"), ("Participation rate", "Participation", "percent"),
+            ("Buffer percentage", "Buffer", "percent"), ("Maximum return at maturity", "MaxReturn", "percent"),
+            ("Minimum payment at maturity", "MinPayment", "percent")))),
+        Scenarios("Scenarios at maturity", ("Underlying return", "Final underlying value", "Payment at maturity",
+                                            "Total return"), quote_changes, "QuoteChanges", "percent",
+                  call(product, "TABLE", finals="QuoteFinals"), (3, 4), ("money", "percent"),
+                  ("QuotePayments", None), finals="=Initial*(1+QuoteChanges)", finals_name="QuoteFinals"),
+        Notes("Payout diagram", ()),
+        replace(chart, prefix="QuotePayout"),
+        Fields("Breakeven and estimated value", (
+            Row("Breakeven final value", "=Breakeven", "level", note="at the issue price"),
+            Row("Estimated value", "=EstimatedValue", "money", key=True, note="per security"),
+            MODEL_INPUTS)),
+        DISCLAIMER))
+    return Layout(product.template, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))
