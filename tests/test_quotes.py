@@ -21,6 +21,7 @@ import yaml
 from xlfuncs import deals as deal_lists
 from xlfuncs import quotes, valuation
 from xlfuncs.market import Market
+from xlfuncs.products.bullish_note import BullishBufferNote
 from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.workbook import INPUT_FILL
 
@@ -66,7 +67,7 @@ def example_run(tmp_path_factory):
 def test_every_example_deal_becomes_a_client_workbook(example_run):
     out, result, _ = example_run
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"14 deals: 14 written, 0 up to date, 0 failed in [\d.]+ s; summary in \S+summary.csv\n",
+    assert re.fullmatch(r"16 deals: 16 written, 0 up to date, 0 failed in [\d.]+ s; summary in \S+summary.csv\n",
                         result.stdout)
     ids = [row["deal_id"] for row in example_rows()]
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{i}.xlsx" for i in ids] + ["summary.csv"])
@@ -126,6 +127,20 @@ def test_note_quote_and_summary(example_run):
     assert [r[2] for r in scenarios[:2]] == [1230.0, 1230.0]  # -50% and -30%: capped at $1,230.00
     assert set(summary(out)) == {r["deal_id"] for r in example_rows()}
     assert {r["status"] for r in summary(out).values()} == {"written"}
+
+
+def test_bullish_note_quote_shows_the_xlfuncs_numbers(example_run):
+    out, _, _ = example_run
+    fields, scenarios = quote_cells(out / "B-401.xlsx")
+    note = BullishBufferNote(4550.58, 1.5, 0.10, 0.25, 0.10, 1000.0, dt.date(2024, 12, 2), dt.date(2024, 12, 5), 0.01)
+    market = Market(4550.58, dt.date(2023, 11, 29), 0.15, 0.053, 0.015)
+    assert fields["Estimated value"] == pytest.approx(valuation.note_value(note, market), rel=1e-12)
+    row = summary(out)["B-401"]
+    assert row["product"] == "bullish_note" and float(row["breakeven"]) == pytest.approx(0.9 * 4550.58)
+    assert fields["Breakeven final value"] == pytest.approx(0.9 * 4550.58)
+    changes = [r[0] for r in scenarios]
+    assert [r[2] for r in scenarios] == pytest.approx(note.payment(4550.58 * (1 + np.array(changes))).tolist())
+    assert scenarios[changes.index(0.5)][2] == pytest.approx(1250.0)  # +50%: capped at $1,250.00
 
 
 def test_live_templates_are_never_modified(example_run):

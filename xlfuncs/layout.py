@@ -104,7 +104,7 @@ class Calendar:
 
     headers: tuple[str, str]
     days: str
-    rows: int
+    count: int
     days_name: str
     entry_name: str
     entry_unit: str

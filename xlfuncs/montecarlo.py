@@ -135,7 +135,7 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
     engines = [rewound(dims, settings.seed, stream) for stream in range(1, REPLICATES + 1)]
     # Points drawn at once: a power of two (Sobol blocks stay balanced), two paths x dims normals each.
     chunk = max(1 << (CHUNK_PATH_DAYS // (2 * dims)).bit_length() - 1, 64)
-    totals, drawn = np.zeros(REPLICATES), 0
+    totals, drawn, predicted = np.zeros(REPLICATES), 0, 0.0
     wanted = points_per_replicate(min(settings.paths or FIRST_PATHS, limit))
     while True:
         for replicate, engine in enumerate(engines):
@@ -147,10 +147,12 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
         stderr = float(means.std(ddof=1) / np.sqrt(REPLICATES))
         if np.all(means == means[0]):
             stderr = max(stderr, largest / paths)
-        stderr = max(stderr, RESOLUTION * largest)
+        # Stopping when the error looks small enough picks lucky estimates of it: never report
+        # less than the last level's error predicts for twice the paths.
+        stderr = max(stderr, RESOLUTION * largest, predicted)
         if settings.paths is not None or stderr <= TARGET_ERROR * unit or 2 * paths > limit:
             return Estimate(float(means.mean()), stderr, paths)
-        wanted *= 2
+        wanted, predicted = 2 * wanted, stderr / np.sqrt(2)
 
 
 def bridge_order(count: int) -> list[tuple[int, int, int | None]]:

@@ -110,9 +110,9 @@ def payout(sheet: Sheet, block: Payout) -> None:
 def calendar(sheet: Sheet, block: Calendar) -> None:
     sheet.headers(list(block.headers))
     first = sheet.row
-    sheet.array(1, first, block.rows, block.days, DATE, block.days_name)
-    sheet.column(2, first, [None] * block.rows, FORMATS[block.entry_unit], block.entry_name, entry=True)
-    sheet.row = first + block.rows + 1
+    sheet.array(1, first, block.count, block.days, DATE, block.days_name)
+    sheet.column(2, first, [None] * block.count, FORMATS[block.entry_unit], block.entry_name, entry=True)
+    sheet.row = first + block.count + 1
 
 
 def disclaimer(sheet: Sheet, block: Disclaimer) -> None:

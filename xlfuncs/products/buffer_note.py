@@ -261,7 +261,7 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
         Fields("Value per security", (
             Row("Estimated value (closed form)", "=" + value, "money", "EstimatedValue", key=True,
                 twin=lambda note, market: valuation.note_value(note, market)),
-            Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent",
+            Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent", "EstimatedValuePercent",
                 twin=lambda note, market: valuation.note_value(note, market) / note.principal))),
         ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
                  (None, "StdError")),

@@ -308,7 +308,7 @@ def layout() -> Layout:
             Row("Breakeven value", "=" + call(PRODUCT, "BREAKEVEN"), "level4", "Breakeven",
                 note="the payment upon exercise equals the premium below it",
                 twin=lambda w, market: w.breakeven(w.lookback_so_far(market))),
-            Row("Breakeven, % of the lookback value", "=Breakeven/Lookback", "percent3",
+            Row("Breakeven, % of the lookback value", "=Breakeven/Lookback", "percent3", "BreakevenPercent",
                 twin=lambda w, market: w.breakeven(w.lookback_so_far(market)) / w.lookback_so_far(market)))),
         Notes("Payment upon exercise", (
             "Final below the upper strike value and above the lower strike value: notional x long strike "
@@ -352,7 +352,7 @@ def layout() -> Layout:
         ArrayRow("Monte Carlo check: value, standard error", "=" + call(PRODUCT, "MC_VALUE"), ("money", "level4"),
                  (None, "StdError")),
         Fields(None, (
-            Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3",
+            Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3", "EstimatedValuePercent",
                 twin=lambda w, market: valuation.warrant_value(w, market) / w.notional),
             Row("Lookback underlying value so far", "=Lookback", "level"),
             Row("Breakeven value", "=Breakeven", "level"),
