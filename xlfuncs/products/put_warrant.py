@@ -85,8 +85,11 @@ class PutWarrant(Contract):
 
     @property
     def premium_amount(self) -> float:
+        """The premium per warrant in money (premium x notional), never rounded away to 0."""
         self.need("premium")
-        return self.premium * self.notional
+        amount = self.premium * self.notional
+        require(amount > 0, "premium", f"x notional ({self.notional:g}) must be greater than 0", self.premium)
+        return amount
 
     def checked_lookback(self, lookback) -> float:
         """`lookback` validated against the rule that it is never below the initial value."""
