@@ -46,10 +46,10 @@ class Product:
     """One product, described once.
 
     `key` is its name in a deal list's product column; `prefix` starts its functions' names;
-    `contract` the dataclass of its terms
-    (a fields.Contract); `market_fields` the market inputs it is valued with; `functions` its
-    Excel functions; `extra_fields` the other fields their arguments name; `quote(contract,
-    market)` the numbers a quote shows; `layout` builds the template's layout (layout.py)."""
+    `contract` is the dataclass of its terms (a fields.Contract); `market_fields` the market
+    inputs it is valued with; `functions` its Excel functions; `extra_fields` the other
+    fields their arguments name; `quote(contract, market)` the numbers a quote shows;
+    `layout()` its template's layout (layout.py), saved as `template`."""
 
     key: str
     prefix: str
