@@ -138,3 +138,46 @@ def test_cap_solver_round_trips(excel):
     del args[11]  # max_return
     [[cap]] = excel("BULL_NOTE_SOLVE_MAX_RETURN", value, *args)
     assert cap == pytest.approx(TERMS[3], abs=1e-10)
+
+
+def test_table_returns_the_columns_asked_for(excel):
+    assert excel("BULL_NOTE_TABLE", [[105.0], [70.0]], *TERMS, None, [[3, 4]]) == [
+        [pytest.approx(1075.0), pytest.approx(0.075)], [pytest.approx(800.0), pytest.approx(-0.2)]]
+    with pytest.raises(Exception, match="columns must be from 1 to 4 for this table, got 5"):
+        excel("BULL_NOTE_TABLE", [[105.0]], *TERMS, None, [[2, 5]])
+
+
+# What the attacking review found.
+
+def test_monte_carlo_is_honest_where_the_final_value_has_a_heavy_tail(excel):
+    """Vol 300%: the control's mean comes from paths every replicate misses alike, so it is not used."""
+    args = [30.0, 45293, 45658, 45661, 3.0, 0.03, 0.01, 0.0, 100.0, 0.01, 0.3, 10.0, 0.0, 1000.0]
+    [[value]] = excel("BULL_NOTE_VALUE", *args)
+    for seed in (None, 1, 2):
+        [[mc, stderr]] = excel("BULL_NOTE_MC_VALUE", *args, None, seed)
+        assert abs(mc - value) <= 4 * stderr
+
+
+def test_once_fixed_the_monte_carlo_value_is_the_closed_form_with_no_error(excel):
+    args = valuation_args(as_of=DATES[0], spot=104.0)
+    [[value]] = excel("BULL_NOTE_VALUE", *args)
+    assert excel("BULL_NOTE_MC_VALUE", *args) == [[pytest.approx(value, abs=1e-12), 0.0]]
+
+
+def test_a_forward_too_far_from_initial_is_an_error_not_a_rounded_value(excel):
+    args = [5e8, 45293, 81793, 81793, 0.2, 0.0, -0.5, 0.0, 1e9, 1.0, 1e-12, 10.0, 1.0, 1.0]  # truly 11.0
+    with pytest.raises(Exception, match=r"div_yield must keep the forward to final_date within a factor of 1e\+06"):
+        excel("BULL_NOTE_VALUE", *args)
+
+
+def test_a_cap_the_final_values_never_reach_is_not_solved_for(excel):
+    base = [100.0, 45293, 45323, 45326, 0.005, 0.03, 0.01, 0.0, 100.0, 1.0, 0.1]
+    [[value]] = excel("BULL_NOTE_VALUE", *base, 0.05, 0.1, 1000.0)
+    with pytest.raises(Exception, match=r"target_value is the value at every max_return from 0.8\d+% to "
+                                        r"1000.0000% .*: no single maximum return"):
+        excel("BULL_NOTE_SOLVE_MAX_RETURN", value, *base, 0.1, 1000.0)
+
+
+def test_a_wrong_number_of_arguments_is_a_clear_error(excel):
+    with pytest.raises(Exception, match=r"^BULL_NOTE_VALUE takes 13 to 14 arguments \(spot, as_of, .*\), got 15"):
+        excel("BULL_NOTE_VALUE", *valuation_args(), 1000.0, 5.0)

@@ -25,11 +25,11 @@ FUNCTIONS = {name: func for name, func in vars(udfs).items() if hasattr(func, "_
 SIGNATURES = {
     "NOTE_PAYMENT": "final, initial, participation, buffer, max_return, min_payment, Optional principal",
     "NOTE_BREAKEVEN": "price, initial, participation, buffer, max_return, min_payment, Optional principal",
-    "NOTE_TABLE": "finals, initial, participation, buffer, max_return, min_payment, Optional principal",
+    "NOTE_TABLE": "finals, initial, participation, buffer, max_return, min_payment, Optional principal, Optional columns",
     "LOOKBACK_VALUE": "closes, initial",
     "WARRANT_PAYMENT": "final, initial, lookback, upper_strike, lower_strike, Optional notional",
     "WARRANT_BREAKEVEN": "premium, initial, lookback, upper_strike, lower_strike, Optional notional",
-    "WARRANT_TABLE": "finals, initial, lookback, upper_strike, lower_strike, premium, Optional notional",
+    "WARRANT_TABLE": "finals, initial, lookback, upper_strike, lower_strike, premium, Optional notional, Optional columns",
     "NOTE_VALUE": NOTE_VALUE_ARGS + ", Optional principal",
     "NOTE_MC_VALUE": NOTE_VALUE_ARGS + ", Optional principal, Optional paths, Optional seed",
     "NOTE_GREEKS": NOTE_VALUE_ARGS + ", Optional principal",

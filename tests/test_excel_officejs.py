@@ -27,7 +27,7 @@ def test_metadata_registers_every_function_with_its_help():
             has_default = params[p["name"]].default is not inspect.Parameter.empty
             assert p.get("optional", False) == has_default
     assert [p["name"] for p in functions["NOTE_PAYMENT"]["parameters"] if p.get("optional")] == ["principal"]
-    assert [p["name"] for p in functions["WARRANT_TABLE"]["parameters"] if p.get("optional")] == ["notional"]
+    assert [p["name"] for p in functions["WARRANT_TABLE"]["parameters"] if p.get("optional")] == ["notional", "columns"]
 
 
 def test_errors_do_not_allow_retries():

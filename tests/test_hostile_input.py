@@ -35,7 +35,7 @@ WARRANT_MARKET = dict(spot=5907.55, as_of=serial("2025-05-28"), window_start=ser
                       closes=[[5907.55]] * 5)
 GOOD = {**NOTE, **NOTE_MARKET, **WARRANT, **WARRANT_MARKET, "final": 4000.0, "finals": [[4000.0], [5000.0]],
         "price": 980.0, "lookback": 6000.0, "premium": 0.02728, "target_value": 965.0, "paths": 2000,
-        "seed": 1, "start": serial("2025-05-21"), "end": serial("2025-06-20"), "holidays": None}
+        "seed": 1, "start": serial("2025-05-21"), "end": serial("2025-06-20"), "holidays": None, "columns": None}
 GOOD_FOR = {"NOTE_BREAKEVEN": {"price": 1100.0}, "BULL_NOTE_BREAKEVEN": {"price": 1100.0},
             "WARRANT_IMPLIED_VOL": {"price": 22.8}, "NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0},
             "BULL_NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0}}

@@ -21,7 +21,7 @@ TERM_SETS = 12
 def note_terms(rng, initial):
     participation = rng.choice([rng.uniform(0.2, 5.0), 1.0])
     return dict(Initial=initial, Participation=participation, Buffer=rng.uniform(0, 0.6),
-                MaxReturn=rng.choice([rng.uniform(0, 3.0), 2.0, participation]), MinPayment=rng.uniform(0, 0.95),
+                MaxReturn=rng.choice([rng.uniform(0, 3.0), 2.0, participation]), MinPayment=rng.choice([rng.uniform(0, 0.95), 1.0]),
                 Principal=rng.choice([1000.0, 100.0, 5000.0]))
 
 
@@ -80,6 +80,9 @@ def test_every_plain_formula_term_equals_its_python_twin(product):
                 assert isinstance(workbook, ErrorValue), (row.name, terms, workbook)
                 errors += 1
                 continue
-            assert workbook == pytest.approx(expected, rel=1e-12, abs=1e-12), (row.name, terms)
+            if isinstance(expected, str):  # text in place of a number, e.g. no breakeven to show
+                assert workbook == expected, (row.name, terms)
+            else:
+                assert workbook == pytest.approx(expected, rel=1e-12, abs=1e-12), (row.name, terms)
             compared += 1
     assert compared >= TERM_SETS * len(twins) * 3 // 4, (compared, errors)  # errors only where a term has none

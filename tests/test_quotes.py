@@ -143,6 +143,19 @@ def test_bullish_note_quote_shows_the_xlfuncs_numbers(example_run):
     assert scenarios[changes.index(0.5)][2] == pytest.approx(1250.0)  # +50%: capped at $1,250.00
 
 
+def test_a_fully_protected_note_is_quoted_without_a_breakeven(tmp_path):
+    rows = [dict(row, deal_id=f"P-{row['product']}", min_payment="1") for row in example_rows()
+            if row["deal_id"] in ("N-101", "B-401")]
+    out = tmp_path / "out"
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", rows), out)
+    assert {r["status"] for r in records} == {"written"}
+    for product in ("note", "bullish_note"):
+        fields, scenarios = quote_cells(out / f"P-{product}.xlsx")
+        assert fields["Breakeven final value"] == "none: every final value repays the principal"
+        assert min(row[2] for row in scenarios) == pytest.approx(1000.0)
+        assert summary(out)[f"P-{product}"]["breakeven"] == ""
+
+
 def test_live_templates_are_never_modified(example_run):
     _, _, before = example_run
     assert digests(TEMPLATES) == before
@@ -278,6 +291,41 @@ def test_templates_from_outside_are_parsed_with_defused_xml(tmp_path):
     assert result.returncode == 2
     assert "EntitiesForbidden" in result.stderr or "forbidden" in result.stderr.lower()
     assert not list((tmp_path / "out").glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("product, template, message", [
+    ("bullish_note", "bearish_buffer_note.xlsx", "is not a bullish_note template (its Product name says 'note')"),
+    ("note", "buffer_note.xlsx", "is not a note template (its Product name says 'bullish_note')"),
+    ("Bullish_Note", "bearish_put_warrant.xlsx", "is not a bullish_note template (its Product name says 'warrant')"),
+])
+def test_another_product_s_template_is_refused_before_any_quote(tmp_path, product, template, message):
+    """The review quoted a Buffer Securities deal on the bearish template (its payments) while the
+    summary showed the bullish value."""
+    rows = [r for r in example_rows() if r["deal_id"] in ("N-101", "B-401")]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"{product}={ROOT / 'workbooks' / template}")
+    assert result.returncode == 2 and message in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_template_without_the_names_a_deal_fills_is_refused(tmp_path):
+    wb = openpyxl.load_workbook(ROOT / "workbooks" / "buffer_note.xlsx")
+    del wb.defined_names["Buffer"]
+    wb.save(tmp_path / "no_buffer.xlsx")
+    rows = [r for r in example_rows() if r["deal_id"] == "B-401"]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"bullish_note={tmp_path / 'no_buffer.xlsx'}")
+    assert result.returncode == 2 and "a bullish_note template must name the cells Buffer" in result.stderr
+
+
+def test_deal_values_are_read_as_excel_reads_cells(tmp_path):
+    """A decimal comma is never taken for a thousands separator; Excel date serials are dates."""
+    base = next(r for r in example_rows() if r["deal_id"] == "N-101")
+    rows = [{**base, "deal_id": "C-1", "initial": "4550,58"}, {**base, "deal_id": "C-2", "as_of": "45259"},
+            {**base, "deal_id": "C-3", "final_date": "20241202"}]
+    records = {r["deal_id"]: r for r in quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out")[0]}
+    assert records["C-1"]["message"] == "initial must be a number, got '4550,58'"
+    assert records["C-2"]["status"] == "written"
+    assert records["C-3"]["message"].startswith("final_date must be a date (an Excel serial from 61 to 2958465)")
 
 
 @pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd.xlsx"), ("CON", "CON_.xlsx"),

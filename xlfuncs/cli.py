@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from . import supplement
+from .products import PRODUCTS
 
 
 def main(argv=None) -> int:
@@ -22,7 +23,8 @@ def main(argv=None) -> int:
     quote.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     quote.add_argument("--force", action="store_true", help="rebuild quotes that are up to date")
     quote.add_argument("--template", action="append", default=[], metavar="PRODUCT=PATH",
-                       help="use another template for a product: note, warrant or bullish_note (repeatable)")
+                       help=f"use another template for a product ({', '.join(p.key for p in PRODUCTS)}; "
+                            "repeatable)")
     args = parser.parse_args(argv)
     if args.command == "examples":
         print(supplement.report())

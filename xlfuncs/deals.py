@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
+from . import excel
 from .fields import Field, TermError
 from .market import Market
 from .montecarlo import MonteCarlo
@@ -91,38 +93,44 @@ def cell_text(value) -> str | None:
     return text or None
 
 
-def number(field: Field, value, name: str | None = None) -> float:
-    """A deal value as a number held to the field's rule."""
-    name = name or field.name
-    if isinstance(value, str):
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def cell(field: Field, value):
+    """A deal-list value as the cell Excel would pass: text holding a number becomes the number
+    and an ISO date (2025-05-28) the date; other text stays text (and is refused as Excel refuses
+    it: "4550,58" is not a number). YAML and JSON numbers and dates stay as they are."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if field.unit == "date" and ISO_DATE.fullmatch(text):
         try:
-            value = float(value.replace(",", ""))
+            return dt.date.fromisoformat(text)
         except ValueError:
-            raise DealError(f"{name} must be a number, got {value!r}") from None
+            pass
     try:
-        return field.check(value)
-    except TermError as error:
-        raise DealError(str(error).replace(field.name, name, 1)) from None
-
-
-def date(field: Field, value) -> dt.date:
-    if isinstance(value, dt.date):
-        return field.check(value)
-    try:
-        return dt.date.fromisoformat(str(value).strip())
+        return float(text)
     except ValueError:
-        raise DealError(f"{field.name} must be an ISO date like 2025-05-28, got {value!r}") from None
+        if field.unit == "date":
+            raise DealError(f"{field.name} must be an ISO date like 2025-05-28, got {value!r}") from None
+        return text
 
 
 def converted(field: Field, value):
-    """A deal value as its field says: a date, a number, or a list of numbers ('a;b;;c', a blank a skipped day)."""
-    if field.unit == "date":
-        return date(field, value)
+    """A deal value converted as an Excel cell of that field is (excel.converted): a date, a
+    number held to its rule, or a list ('a;b;;c', a blank a skipped day; a list in YAML or JSON)."""
     if field.shape == "list":
         entries = value if isinstance(value, list) else str(value).split(";")
-        return tuple(None if cell_text(entry) is None else number(field, entry, f"{field.name} entry {i}")
-                     for i, entry in enumerate(entries, start=1))
-    return number(field, value)
+        value = [[None if cell_text(entry) is None else cell(field, entry)] for entry in entries]
+    else:
+        value = cell(field, value)
+    try:
+        result = excel.converted(field, value)
+    except TermError as error:
+        raise DealError(str(error)) from None
+    if field.shape == "list":
+        return tuple(None if np.isnan(entry) else float(entry) for entry in result)
+    return result
 
 
 def parse_deal(row: int, record: dict) -> Deal:

@@ -154,7 +154,12 @@ def excel_function(function: Function, fields: dict[str, Field]):
     def convert(*args, **kwargs) -> dict:
         """The arguments as the computation receives them, by name."""
         if kwargs or not required <= len(args) <= len(names):
-            given = signature.bind(*args, **kwargs)  # keywords, or a TypeError naming what is wrong
+            try:
+                given = signature.bind(*args, **kwargs)
+            except TypeError as error:
+                counts = f"{required} to {len(names)}" if required < len(names) else f"{required}"
+                raise TermError(f"{function.name} takes {counts} arguments ({', '.join(names)}), got "
+                                f"{len(args) + len(kwargs)}: {error}") from None
             given.apply_defaults()
             args = tuple(given.arguments.values())
         args += tuple(fields[name].default for name in names[len(args):])

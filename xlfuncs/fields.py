@@ -126,6 +126,8 @@ FINAL = level("final", "Final underlying value: one number, or a range of them f
               zero_allowed=True, shape="grid")
 FINALS = level("finals", "Final underlying values: a single column or row; one result row each.",
                zero_allowed=True, shape="list")
+COLUMNS = Field("columns", "Which columns of the table to return, numbered from 1, e.g. {2,3}; blank or omitted: "
+                           "all.", "count", 1, 8, default=None, shape="list")
 PRICE = amount("price", "Price per security or warrant: the payment to break even on, or the value to match.")
 DEFAULT_AMOUNT = 1000.0
 

@@ -58,11 +58,11 @@ class ArrayRow:
 @dataclass(frozen=True)
 class Scenarios:
     """A scenario table: a column of inputs (final values, or changes when `finals` turns them
-    into final values), then chosen columns of a table function's result.
+    into final values), then the columns a call of the product's table function returns.
 
-    `table` is the call of the product's table function over the range named `finals_name`;
-    `columns` are its result columns shown (1-based), `units` their formats and `names` their
-    workbook names (None: unnamed). `labels` fill a column left of the inputs."""
+    `table` is that call, over the range of final values and with its columns argument (e.g.
+    NOTE_TABLE(ScenarioFinals,...,{2,3,4})); `units` are the formats of the columns it returns
+    and `names` their workbook names (None: unnamed). `labels` fill a column left of the inputs."""
 
     section: str | None
     headers: tuple[str, ...]
@@ -70,7 +70,6 @@ class Scenarios:
     input_name: str
     input_unit: str
     table: str
-    columns: tuple[int, ...]
     units: tuple[str, ...]
     names: tuple = ()
     labels: tuple[str, ...] = ()
@@ -125,8 +124,15 @@ class Page:
     landscape: bool = False
 
 
+CLIENT = "Client"  # the name of the quote's "Prepared for" cell, which the batch fills
+PRODUCT_NAME = "Product"  # a template's name holding its product's key
+
+
 @dataclass(frozen=True)
 class Layout:
+    """A product's template: its key (kept in the workbook as PRODUCT_NAME), file and pages."""
+
+    product: str
     file: str
     pages: tuple[Page, ...]
     conf: dict = field(default_factory=lambda: {"UDF Modules": "udfs"})
@@ -152,6 +158,11 @@ def inputs(fields: dict, names, example: dict, notes: dict | None = None) -> tup
                      notes.get(name, "")) for name in names)
 
 
+def shown(fields: dict, names) -> tuple[Row, ...]:
+    """Rows showing the named fields' cells (=Initial) with their term-sheet labels, for a quote."""
+    return tuple(Row(fields[name].label, f"={fields[name].defined_name}", fields[name].unit) for name in names)
+
+
 def text(label: str, value: str, name: str | None = None) -> Row:
     return Row(label, value, "text", name, entry=True)
 
@@ -165,3 +176,4 @@ DISCLAIMER = Disclaimer(
     "the guarantor. The pricing supplement governs.")
 MODEL_INPUTS = Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")&", rate "'
                    '&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")')
+NOTE_MODEL_INPUTS = Row("Model inputs", MODEL_INPUTS.value + '&", funding spread "&TEXT(FundingSpread,"0.00%")')

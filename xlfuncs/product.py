@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from . import market, montecarlo
-from .fields import FINAL, FINALS, PRICE, Field, TermError
+from .fields import COLUMNS, FINAL, FINALS, PRICE, Field, TermError
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,12 @@ class Function:
 @dataclass(frozen=True)
 class Quote:
     """What a client quote shows besides the template's cells: the estimated value, its greeks
-    (delta, gamma, vega, theta, rho in display units) and the breakeven final value."""
+    (delta, gamma, vega, theta, rho in display units) and the breakeven final value (None when
+    there is none: every final value repays the price)."""
 
     value: float
     greeks: np.ndarray
-    breakeven: float
+    breakeven: float | None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Product:
     def fields(self) -> dict[str, Field]:
         """Every field an argument of this product's functions names."""
         return {**market.FIELDS, **montecarlo.FIELDS, **self.contract.FIELDS,
-                **{field.name: field for field in (FINAL, FINALS, PRICE, *self.extra_fields)}}
+                **{field.name: field for field in (FINAL, FINALS, PRICE, COLUMNS, *self.extra_fields)}}
 
     def function(self, suffix: str) -> Function:
         """The function named prefix_suffix: VALUE is NOTE_VALUE for the note."""
@@ -88,6 +89,19 @@ def final_values(final) -> np.ndarray:
     if negative.any():
         raise TermError(f"final must be at least 0, got {final[negative].flat[0]:g}")
     return final
+
+
+def chosen_columns(table: np.ndarray, columns) -> np.ndarray:
+    """The columns of a scenario table numbered in `columns` (from 1; blanks skipped), all when None."""
+    if columns is None:
+        return table
+    picked = [int(column) for column in columns if not np.isnan(column)]
+    if not picked:
+        raise TermError("columns must hold a column number, got only blanks")
+    beyond = [column for column in picked if column > table.shape[1]]
+    if beyond:
+        raise TermError(f"columns must be from 1 to {table.shape[1]} for this table, got {beyond[0]}")
+    return table[:, [column - 1 for column in picked]]
 
 
 def change(value, base):

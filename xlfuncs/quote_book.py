@@ -22,6 +22,7 @@ from . import xlsx
 from .deals import Deal, DealError
 from .engine import Calculation
 from .excel import serial
+from .layout import CLIENT
 from .products import BY_KEY
 
 SUMMARY = "summary.csv"
@@ -80,7 +81,7 @@ class QuoteBook:
         changes = {}
         fields = BY_KEY[deal.product].deal_fields
         for column, value in [*deal.terms, ("client", deal.client)]:
-            name = fields[column].defined_name if column in fields else "Client"
+            name = fields[column].defined_name if column in fields else CLIENT
             cells = [(sheet, cell) for sheet, ref in self.names[name] for cell in xlsx.range_cells(ref)]
             values = list(value) if isinstance(value, tuple) else [value]
             if len(values) > len(cells):

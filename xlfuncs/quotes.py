@@ -18,6 +18,8 @@ from tqdm import tqdm
 
 from .deals import Deal, DealError, DealListError, read_deals, record_of
 from .fields import TermError
+from .layout import CLIENT, PRODUCT_NAME
+from .product import Product
 from .products import BY_KEY, PRODUCTS
 from .quote_book import QuoteBook, code_digest, fingerprint, stored_quote, write_summary
 
@@ -32,18 +34,27 @@ def analyse(deal: Deal) -> dict:
     return dict(value=quote.value, breakeven=quote.breakeven, **dict(zip(GREEKS, map(float, quote.greeks))))
 
 
-def check_template(path: Path) -> None:
-    """A template is read with defused XML and must have a Quote sheet; else a DealListError
-    saying why (the first cause, such as an XML entity defusedxml forbids)."""
+def check_template(path: Path, product: Product) -> None:
+    """A template is read with defused XML, must have a Quote sheet, be the product's (its
+    PRODUCT_NAME) and name every input a deal of the product fills; else a DealListError saying
+    why (the first cause, such as an XML entity defusedxml forbids)."""
     try:
-        sheets = load_workbook(path, read_only=True).sheetnames
+        wb = load_workbook(path, read_only=True)
     except Exception as error:  # openpyxl wraps the cause; report the first one
         cause = error
         while cause.__cause__ or cause.__context__:
             cause = cause.__cause__ or cause.__context__
         raise DealListError(f"{path}: cannot be read safely: {type(cause).__name__}: {cause}") from None
-    if "Quote" not in sheets:
+    if "Quote" not in wb.sheetnames:
         raise DealListError(f"{path}: a template needs a Quote sheet")
+    named = wb.defined_names.get(PRODUCT_NAME)
+    key = named.attr_text.strip('"') if named else None
+    if key != product.key:
+        raise DealListError(f"{path}: is not a {product.key} template (its {PRODUCT_NAME} name says {key!r})")
+    needed = {field.defined_name for field in product.deal_fields.values()} | {CLIENT}
+    missing = sorted(needed - set(wb.defined_names))
+    if missing:
+        raise DealListError(f"{path}: a {product.key} template must name the cells {', '.join(missing)}")
 
 
 WORKER: dict = {}
@@ -75,8 +86,8 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     for product, path in chosen.items():
         if not path.is_file():
             raise DealListError(f"{path}: no {product} template there")
-    for path in chosen.values():
-        check_template(path)
+    for key, path in chosen.items():
+        check_template(path, BY_KEY[key])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.xlsx.*.tmp"):  # left by a run that was killed mid-write
@@ -116,6 +127,7 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str]) -
         chosen = {}
         for template in templates:
             product, given, path = template.partition("=")
+            product = product.strip().lower()
             if not given or product not in TEMPLATES or not path:
                 raise DealListError(f"--template takes PRODUCT=PATH with PRODUCT one of {', '.join(TEMPLATES)}, "
                                     f"got {template!r}")

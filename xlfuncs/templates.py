@@ -12,10 +12,11 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 
 from . import xlsx
 from .engine import Calculation
-from .layout import ArrayRow, Calendar, Disclaimer, Fields, Layout, Notes, Payout, Scenarios
+from .layout import PRODUCT_NAME, ArrayRow, Calendar, Disclaimer, Fields, Layout, Notes, Payout, Scenarios
 from .products import PRODUCTS
 from .workbook import (DATE, GREEK, HEADER_FILL, HEADER_FONT, LEVEL2, LEVEL3, LEVEL4, MONEY, MONEY_NEGATIVE,
                        NOTE_FONT, PERCENT2, PERCENT3, WHOLE, Sheet, conf_sheet, define, excel_date,
@@ -59,11 +60,6 @@ def array_row(sheet: Sheet, block: ArrayRow) -> None:
     sheet.row += 1
 
 
-def table_columns(table: str, finals: str, columns: tuple[int, ...]) -> str:
-    """The chosen columns of a table function's rows, one row per cell of `finals`."""
-    return f"=INDEX({table},ROW({finals})-MIN(ROW({finals}))+1,{{{','.join(map(str, columns))}}})"
-
-
 def scenarios(sheet: Sheet, block: Scenarios) -> None:
     if block.section:
         sheet.section(block.section)
@@ -76,13 +72,10 @@ def scenarios(sheet: Sheet, block: Scenarios) -> None:
         sheet.column(column, first + offset, [value], FORMATS[block.input_unit],
                      entry=not str(value).startswith("="))
     sheet.named_range(column, first, rows, block.input_name)
-    finals = block.input_name
     if block.finals:
         column += 1
         sheet.array(column, first, rows, block.finals, FORMATS["level"], block.finals_name)
-        finals = block.finals_name
-    formula = table_columns(block.table, finals, block.columns)
-    sheet.array(column + 1, first, rows, formula, FORMATS[block.units[0]], columns=len(block.columns))
+    sheet.array(column + 1, first, rows, "=" + block.table, FORMATS[block.units[0]], columns=len(block.units))
     for offset, (unit, name) in enumerate(zip(block.units, block.names or [None] * len(block.units))):
         for r in range(first, first + rows):
             sheet.ws.cell(r, column + 1 + offset).number_format = FORMATS[unit]
@@ -138,6 +131,7 @@ def build(layout: Layout) -> Workbook:
             RENDER[type(block)](sheet, block)
         sheet.finish(freeze="A4")
     conf_sheet(wb, layout.conf)
+    wb.defined_names[PRODUCT_NAME] = DefinedName(PRODUCT_NAME, attr_text=f'"{layout.product}"')
     return wb
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 ONE_DAY = dt.timedelta(days=1)
 SPOT_RANGE = 1000.0  # spot and closes within this factor of the initial value
+FORWARD_RANGE = 1e6  # a note's forward within this factor of its initial value
 
 
 def near_initial(name: str, level: float, initial: float) -> float:
@@ -39,33 +40,54 @@ def near_initial(name: str, level: float, initial: float) -> float:
 
 # Buffer notes
 
+def valued_note(note: BufferNote, market: Market) -> None:
+    """A TermError unless the note can be valued accurately in `market`: spot near the initial
+    value, and the forward too (options far in the money are worth about the forward each, and
+    their differences would lose the value to rounding)."""
+    near_initial("spot", market.spot, note.initial)
+    t_fix = analytic.note_times(note, market)[0]
+    forward = market.spot * np.exp(min((market.rate - market.div_yield) * t_fix, 700.0))
+    if not note.initial / FORWARD_RANGE <= forward <= note.initial * FORWARD_RANGE:
+        raise TermError(f"div_yield must keep the forward to final_date within a factor of {FORWARD_RANGE:g} of "
+                        f"initial ({note.initial:g}): with rate {market.rate:g} and div_yield {market.div_yield:g} "
+                        f"it is {forward:.4g}")
+
+
 def note_value(note: BufferNote, market: Market) -> float:
     """Closed-form value per security: the bond plus the option legs of the replication."""
-    near_initial("spot", market.spot, note.initial)
+    valued_note(note, market)
     return analytic.note_value(note, market)
 
 
 def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
     """Delta, gamma, vega, theta, rho of the note per security (display units, see display_greeks)."""
-    near_initial("spot", market.spot, note.initial)
+    valued_note(note, market)
     return display_greeks(note_greeks_per_unit(note, market))
 
 
 @lru_cache(maxsize=1024)
 def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Estimate:
     """Monte Carlo value of the note: the closed-form bond plus the simulated option payment,
-    with the discounted final underlying value as control variate."""
-    near_initial("spot", market.spot, note.initial)
+    with the discounted final underlying value as control variate. Once the final value is
+    fixed (as_of on or after final_date) the payment is known: the closed form, no error."""
+    valued_note(note, market)
     t_fix, t_pay = analytic.note_times(note, market)
+    if t_fix <= 0:
+        return Estimate(note_value(note, market), 0.0, 0)
     bond = analytic.bond_value(note, market)
     discount = np.exp(-market.rate * t_pay)
+
+    # The control, the discounted final value, only where its lognormal tail is light: beyond a
+    # stdev of 1 its mean comes from paths so rare that every replicate misses them alike, and
+    # the correction would carry that miss into the answer without widening the error.
+    control = market.vol ** 2 * t_fix <= 1
 
     def sample(z):
         final = lognormal_paths(market.spot, np.array([t_fix]), market.vol,
                                 market.rate - market.div_yield, z)[:, 0]
-        return discount * (note.payment(final) - note.principal), discount * final
+        return discount * (note.payment(final) - note.principal), discount * final * control
 
-    forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix)
+    forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix) * control
     largest = max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
     options = estimate(sample, 1, discount * forward, settings, note.principal, largest)
     return Estimate(bond + options.value, options.stderr, options.paths)
@@ -79,12 +101,20 @@ def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
     def gap(max_return):
         return note_value(replace(note, max_return=max_return), market) - target
 
-    # The value rises with the cap until the cap is out of reach.
+    # The value rises with the cap up to out_of_reach, but may be flat to the last digit where
+    # the final values the model gives do not reach the cap: then no single cap gives it.
     low, high = gap(0.0), gap(out_of_reach)
+    reach = "cap out of reach" if out_of_reach < note.FIELDS["max_return"].high else f"max_return {out_of_reach:g}"
     require(low <= 0 <= high, "target_value",
-            f"must be between {low + target:.4f} (no upside) and {high + target:.4f} "
-            "(cap out of reach)", target)
-    return brentq(gap, 0.0, out_of_reach, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+            f"must be between {low + target:.4f} (no upside) and {high + target:.4f} ({reach})", target)
+    cap = brentq(gap, 0.0, out_of_reach, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    flat = 1e-9 * note.principal
+    first = brentq(lambda c: gap(c) + flat, 0.0, cap) if low < -flat else 0.0
+    last = brentq(lambda c: gap(c) - flat, cap, out_of_reach) if high > flat else out_of_reach
+    if last - first > 1e-6 * max(1.0, cap):
+        raise TermError(f"target_value is the value at every max_return from {first:.4%} to {last:.4%} (the "
+                        "final values the model gives do not reach a cap there): no single maximum return")
+    return cap
 
 
 # Bearish Put Warrants

@@ -22,17 +22,18 @@ from typing import ClassVar
 import numpy as np
 
 from .. import valuation
-from ..layout import DISCLAIMER, GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page, Payout, Row
-from ..layout import Scenarios, call, inputs, text
+from ..layout import (CLIENT, DISCLAIMER, GREEK_HEADERS, NOTE_MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page,
+                      Payout, Row, Scenarios, call, inputs, shown, text)
 from ..fields import (DEFAULT_AMOUNT, INITIAL, PRICE, Contract, amount, date, fraction, in_order, require,
                       table)
 from ..market import Market
 from ..montecarlo import MonteCarlo
-from ..product import Function, Quote, change, final_values
+from ..product import Function, Quote, change, chosen_columns, final_values
 
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
 MARKET = ("spot", "as_of", "vol", "rate", "div_yield")
+PROTECTED = "none: every final value repays the principal"
 TARGET_VALUE = amount("target_value", "Value per security the maximum return should give, e.g. the estimated value.",
                       "Target estimated value")
 
@@ -133,6 +134,11 @@ class BufferNote(Contract):
         favourable = gain / self.participation if gain > 0 else gain - self.buffer
         return max(0.0, self.initial * (1 + self.DIRECTION * favourable))  # max() only drops rounding
 
+    @property
+    def principal_breakeven(self) -> float | None:
+        """The breakeven at the issue price (the principal), or None when every final value repays it."""
+        return None if self.lowest_payment >= self.principal else self.breakeven(self.principal)
+
     def table(self, finals) -> np.ndarray:
         """Rows of final, underlying return, payment and total return (fraction of principal)."""
         finals = final_values(finals).ravel()
@@ -165,8 +171,7 @@ class BufferNote(Contract):
 
 
 def note_quote(note: BufferNote, market: Market) -> Quote:
-    return Quote(valuation.note_value(note, market), valuation.note_greeks(note, market),
-                 note.breakeven(note.principal))
+    return Quote(valuation.note_value(note, market), valuation.note_greeks(note, market), note.principal_breakeven)
 
 
 def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> tuple[Function, ...]:
@@ -184,8 +189,8 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> t
         Function(f"{prefix}_BREAKEVEN", breakeven_help, ("price", *PAYOFF),
                  lambda v: note(v).breakeven(v["price"])),
         Function(f"{prefix}_TABLE", f"Scenario rows of the {title}: final value, underlying return, payment, "
-                                    "total return.", ("finals", *PAYOFF),
-                 lambda v: np.atleast_2d(note(v).table(v["finals"])), True),
+                                    "total return (or the columns chosen).", ("finals", *PAYOFF, "columns"),
+                 lambda v: chosen_columns(np.atleast_2d(note(v).table(v["finals"])), v["columns"]), True),
         Function(f"{prefix}_VALUE", f"Closed-form value per security of the {title} (bond plus puts and calls).",
                  VALUATION, lambda v: valuation.note_value(note(v), Market.of(v))),
         Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per security of the {title} and its standard error, "
@@ -219,11 +224,12 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
             twin=lambda note, _: note.maximum_payment),
         Row("Minimum payment at maturity", "=Principal*MinPayment", "money", "MinimumPayment",
             twin=lambda note, _: note.minimum_payment),
-        Row("Breakeven final value", "=" + call(product, "BREAKEVEN", price="Principal"), "level", "Breakeven",
+        Row("Breakeven final value", f'=IF(MinPayment>=1,"{PROTECTED}",'
+            + call(product, "BREAKEVEN", price="Principal") + ")", "level", "Breakeven",
             note=("lowest" if example.DIRECTION > 0 else "highest") + " final value that still repays the stated "
-                 "principal amount", twin=lambda note, _: note.breakeven(note.principal)),
+                 "principal amount", twin=lambda note, _: note.principal_breakeven or PROTECTED),
     )
-    example_table = call(product, "TABLE", finals="ExampleFinals", initial="ExampleInitial")
+    example_table = call(product, "TABLE", finals="ExampleFinals", initial="ExampleInitial", columns="{2,3,4}")
     scenario_headers = ("Final underlying value", "Underlying return", "Payment at maturity", "Total return")
     term_sheet = Page("Term Sheet", (38, 38, 62), heading, subtitle, (
         Fields("Key terms", (*identity, *inputs(fields, ("principal",), terms, notes),
@@ -235,14 +241,13 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
     scenario_page = Page("Scenarios", (34, 16, 16, 18, 16), "Scenarios",
                          "Payment at maturity for hypothetical final underlying values", (
         Scenarios("Hypothetical examples (as in the supplement)", ("Example", *scenario_headers),
-                  tuple(examples.values()), "ExampleFinals", "level", example_table, (2, 3, 4),
-                  ("percent", "money", "percent"), (None, "ExamplePayments", None), tuple(examples),
+                  tuple(examples.values()), "ExampleFinals", "level", example_table, ("percent", "money", "percent"), (None, "ExamplePayments", None), tuple(examples),
                   first_column=2, rows_above=(
                       Row("Hypothetical initial underlying value", example_initial, "level", "ExampleInitial", True),
                       Row("Hypothetical final buffer value",
                           f"=ExampleInitial*(1{'-' if example.DIRECTION > 0 else '+'}Buffer)", "level"))),
         Scenarios("Scenario grid (edit the final values)", ("", *scenario_headers), grid, "ScenarioFinals", "level",
-                  call(product, "TABLE", finals="ScenarioFinals"), (2, 3, 4), ("percent", "money", "percent"),
+                  call(product, "TABLE", finals="ScenarioFinals", columns="{2,3,4}"), ("percent", "money", "percent"),
                   (None, "ScenarioPayments", None), first_column=2)))
     chart = Payout(tuple(np.round(np.arange(-1.0, 1.5001, 0.01), 2)), "Initial",
                    "=" + call(product, "PAYMENT", final="{prefix}Finals"), "={prefix}Payments/Principal-1",
@@ -274,22 +279,19 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
     quote_changes = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), product.title + " Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
-        Fields(None, (text("Prepared for", "Client", "Client"), Row("Valuation date", "=AsOf", "date"))),
-        Fields("Key terms", tuple(Row(label, f"={name}", unit) for label, name, unit in (
-            ("Issuer", "Issuer", "text"), ("Underlying", "Underlying", "text"),
-            ("Stated principal amount", "Principal", "money"), ("Maturity date", "PaymentDate", "date"),
-            ("Initial underlying value", "Initial", "level"), ("Participation rate", "Participation", "percent"),
-            ("Buffer percentage", "Buffer", "percent"), ("Maximum return at maturity", "MaxReturn", "percent"),
-            ("Minimum payment at maturity", "MinPayment", "percent")))),
+        Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date"))),
+        Fields("Key terms", (Row("Issuer", "=Issuer"), Row("Underlying", "=Underlying"),
+                             *shown(fields, ("principal", "payment_date", "initial", "participation", "buffer",
+                                             "max_return", "min_payment")))),
         Scenarios("Scenarios at maturity", ("Underlying return", "Final underlying value", "Payment at maturity",
                                             "Total return"), quote_changes, "QuoteChanges", "percent",
-                  call(product, "TABLE", finals="QuoteFinals"), (3, 4), ("money", "percent"),
+                  call(product, "TABLE", finals="QuoteFinals", columns="{3,4}"), ("money", "percent"),
                   ("QuotePayments", None), finals="=Initial*(1+QuoteChanges)", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
         Fields("Breakeven and estimated value", (
             Row("Breakeven final value", "=Breakeven", "level", note="at the issue price"),
             Row("Estimated value", "=EstimatedValue", "money", key=True, note="per security"),
-            MODEL_INPUTS)),
+            NOTE_MODEL_INPUTS)),
         DISCLAIMER))
-    return Layout(product.template, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))
+    return Layout(product.key, product.template, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))

@@ -17,11 +17,11 @@ from .. import valuation
 from ..calendar import trading_days
 from ..fields import (DEFAULT_AMOUNT, INITIAL, Contract, TermError, amount, date, fraction, in_order, level,
                       require, table)
-from ..layout import (DISCLAIMER, GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Calendar, Fields, Layout, Notes, Page,
-                      Payout, Row, Scenarios, call, inputs, text)
+from ..layout import (CLIENT, DISCLAIMER, GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Calendar, Fields, Layout, Notes, Page,
+                      Payout, Row, Scenarios, call, inputs, shown, text)
 from ..market import Market
 from ..montecarlo import DEFAULT_SEED, MonteCarlo
-from ..product import Function, Product, Quote, change, final_values
+from ..product import Function, Product, Quote, change, chosen_columns, final_values
 
 TITLE = "Bearish Put Warrants"
 MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
@@ -222,8 +222,10 @@ FUNCTIONS = (
                                   "premium.", ("premium", *PAYOFF, "notional"),
              lambda v: warrant(v).breakeven(v["lookback"])),
     Function("WARRANT_TABLE", "Scenario rows of the warrant with the columns of the supplement's Tables 1 and 2 "
-                              "(blank for N/A).", ("finals", *PAYOFF, "premium", "notional"),
-             lambda v: np.atleast_2d(warrant(v).table(v["lookback"], v["finals"])), True),
+                              "(blank for N/A), or the columns chosen.", ("finals", *PAYOFF, "premium", "notional",
+                                                                            "columns"),
+             lambda v: chosen_columns(np.atleast_2d(warrant(v).table(v["lookback"], v["finals"])), v["columns"]),
+             True),
     Function("WARRANT_VALUE", "Exact value per Bearish Put Warrant on any day of its life (no simulation: the "
                               "lookback's distribution).", VALUATION,
              lambda v: valuation.warrant_value(warrant(v), Market.of(v))),
@@ -247,6 +249,7 @@ TABLE_GRID = (150, 125, 110, 105, 102, 100, 95, 90, 85, 80, 75, 70, 60, 50, 40, 
 TABLE_HEADERS = ("Final underlying value", "Change from lookback value", "Change from initial value",
                  "Long strike differential", "Short strike differential", "Payment upon exercise",
                  "Payment minus premium", "Total return on the warrants")
+TABLE_COLUMNS = "{2,3,4,5,6,7,8}"  # every column but the final value, which the inputs show
 TABLE_UNITS = ("percent3", "percent3", "percent3", "percent3", "money", "money_signed", "percent")
 
 
@@ -262,7 +265,8 @@ def table_finals(warrant: PutWarrant, lookback: float, cells: dict | None = None
 
 def supplement_table(number: int, lookback: float) -> Scenarios:
     name = f"Table{number}"
-    table_call = call(PRODUCT, "TABLE", finals=f"{name}Finals", initial="TablesInitial", lookback=f"{name}Lookback")
+    table_call = call(PRODUCT, "TABLE", finals=f"{name}Finals", initial="TablesInitial", lookback=f"{name}Lookback",
+                      columns=TABLE_COLUMNS)
     finals = table_finals(SUPPLEMENT, lookback, {
         "upper": f"=UpperStrike*{name}Lookback",
         "breakeven": "=" + call(PRODUCT, "BREAKEVEN", initial="TablesInitial", lookback=f"{name}Lookback")})
@@ -272,8 +276,7 @@ def supplement_table(number: int, lookback: float) -> Scenarios:
         above = (Row("Hypothetical initial underlying value", SUPPLEMENT.initial, "level", "TablesInitial", True),
                  *above)
     return Scenarios("Hypothetical tables (as in the supplement; blank where it prints N/A)" if number == 1 else None,
-                     TABLE_HEADERS, tuple(finals), f"{name}Finals", "level3", table_call, tuple(range(2, 9)),
-                     TABLE_UNITS, (None, None, None, None, f"{name}Payments", None, None), rows_above=above)
+                     TABLE_HEADERS, tuple(finals), f"{name}Finals", "level3", table_call, TABLE_UNITS, (None, None, None, None, f"{name}Payments", None, None), rows_above=above)
 
 
 def layout() -> Layout:
@@ -332,7 +335,7 @@ def layout() -> Layout:
         *(supplement_table(number, lookback) for number, lookback in enumerate(SUPPLEMENT_TABLES.values(), 1)),
         Scenarios("Scenario grid (edit the final values; Term Sheet initial and lookback values)", TABLE_HEADERS,
                   tuple(6500.0 - 125 * i for i in range(21)), "ScenarioFinals", "level",
-                  call(PRODUCT, "TABLE", finals="ScenarioFinals"), tuple(range(2, 9)), TABLE_UNITS,
+                  call(PRODUCT, "TABLE", finals="ScenarioFinals", columns=TABLE_COLUMNS), TABLE_UNITS,
                   (None, None, None, None, "ScenarioPayments", None, None))), landscape=True)
     chart = Payout(tuple(np.round(np.arange(-1.0, 0.5001, 0.01), 2)), "Lookback",
                    "=" + call(PRODUCT, "PAYMENT", final="{prefix}Finals"), "={prefix}Payments/Notional",
@@ -366,17 +369,17 @@ def layout() -> Layout:
                  section="Risk per warrant (central differences of the exact value)")), landscape=True)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), f"{TITLE} Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
-        Fields(None, (text("Prepared for", "Client", "Client"), Row("Valuation date", "=AsOf", "date"))),
-        Fields("Key terms", tuple(Row(label, f"={name}", unit) for label, name, unit in (
-            ("Issuer", "Issuer", "text"), ("Underlying", "Underlying", "text"),
-            ("Notional amount", "Notional", "money"), ("Premium", "PremiumAmount", "money"),
-            ("Expiration date", "Expiration", "date"), ("Initial underlying value", "Initial", "level"),
-            ("Lookback underlying value (so far)", "Lookback", "level"),
-            ("Upper strike value", "UpperStrikeValue", "level"), ("Lower strike value", "LowerStrikeValue", "level")))),
+        Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date"))),
+        Fields("Key terms", (
+            Row("Issuer", "=Issuer"), Row("Underlying", "=Underlying"), *shown(fields, ("notional",)),
+            Row("Premium", "=PremiumAmount", "money"), *shown(fields, ("expiration", "initial")),
+            Row("Lookback underlying value (so far)", "=Lookback", "level"),
+            Row("Upper strike value", "=UpperStrikeValue", "level"),
+            Row("Lower strike value", "=LowerStrikeValue", "level"))),
         Scenarios("Scenarios at expiration", ("Change from the lookback value", "Final underlying value",
                                               "Payment upon exercise", "Payment minus premium", "Total return"),
                   (0.1, 0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5), "QuoteChanges", "percent",
-                  call(PRODUCT, "TABLE", finals="QuoteFinals"), (6, 7, 8), ("money", "money_signed", "percent"),
+                  call(PRODUCT, "TABLE", finals="QuoteFinals", columns="{6,7,8}"), ("money", "money_signed", "percent"),
                   ("QuotePayments", None, None), finals="=Lookback*(1+QuoteChanges)", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
@@ -385,7 +388,7 @@ def layout() -> Layout:
             Row("Estimated value", "=EstimatedValue", "money", key=True, note="per warrant"),
             MODEL_INPUTS)),
         DISCLAIMER))
-    return Layout(PRODUCT.template, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page,
+    return Layout(PRODUCT.key, PRODUCT.template, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page,
                                      quote_page))
 
 
