@@ -48,7 +48,7 @@ CASES = [
     # negative or zero prices and amounts
     (note(initial=0.0), "initial must be from 1e-06 to 1e+09, got 0"),
     (note(initial=-4365.98), "initial must be from 1e-06 to 1e+09, got -4365.98"),
-    (["NOTE_PAYMENT", -5.0, *NOTE_TERMS], "final must be from 0 to 1e+09, got -5"),
+    (["NOTE_PAYMENT", -5.0, *NOTE_TERMS], "final must be from 0 to 1e+12, got -5"),
     (["NOTE_PAYMENT", 95.0, *NOTE_TERMS, 0.0], "principal must be greater than 0 and at most 1e+12, got 0"),
     (["NOTE_BREAKEVEN", 0.0, *NOTE_TERMS], "price must be greater than 0 and at most 1e+12, got 0"),
     (["NOTE_BREAKEVEN", -1000.0, *NOTE_TERMS], "price must be greater than 0 and at most 1e+12, got -1000"),

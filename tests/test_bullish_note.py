@@ -181,3 +181,15 @@ def test_a_cap_the_final_values_never_reach_is_not_solved_for(excel):
 def test_a_wrong_number_of_arguments_is_a_clear_error(excel):
     with pytest.raises(Exception, match=r"^BULL_NOTE_VALUE takes 13 to 14 arguments \(spot, as_of, .*\), got 15"):
         excel("BULL_NOTE_VALUE", *valuation_args(), 1000.0, 5.0)
+
+
+def test_a_well_defined_cap_is_solved_even_where_the_value_moves_slowly(excel):
+    """The second review had a 60% cap refused as 'flat' although 1% of cap moves $0.015."""
+    a = [4550.58, 45259, 45628, 45631, 0.15, 0.053, 0.015, 0.01, 4550.58, 1.0, 0.1]
+    [[value]] = excel("BULL_NOTE_VALUE", *a, 0.6, 0.1)
+    assert excel("BULL_NOTE_SOLVE_MAX_RETURN", value, *a, 0.1) == [[pytest.approx(0.6, abs=1e-9)]]
+
+
+def test_a_blank_columns_cell_is_every_column(excel):
+    assert excel("BULL_NOTE_TABLE", [[105.0]], *TERMS, None, [[None]]) == \
+        [[pytest.approx(105.0), pytest.approx(0.05), pytest.approx(1075.0), pytest.approx(0.075)]]

@@ -148,7 +148,7 @@ def test_every_function_answers_its_good_arguments():
     ("WARRANT_MC_VALUE", "paths", 1e12, "paths must be from 1000 to 1048576, got 1e+12"),
     ("NOTE_VALUE", "spot", 1e20, "spot must be from 1e-06 to 1e+09, got 1e+20"),
     ("NOTE_VALUE", "spot", 5e6, "spot must be within a factor of 1000 of initial (4550.58), got 5e+06"),
-    ("NOTE_TABLE", "finals", [[95.0], [-1.0]], "finals must be from 0 to 1e+09, got -1 (row 2, column 1"),
+    ("NOTE_TABLE", "finals", [[95.0], [-1.0]], "finals must be from 0 to 1e+12, got -1 (row 2, column 1"),
     ("WARRANT_TABLE", "finals", [["x"]], "finals must be a number, got 'x'"),
 ])
 def test_reported_slips_are_clear_errors(name, argument, value, message):

@@ -294,9 +294,9 @@ def test_templates_from_outside_are_parsed_with_defused_xml(tmp_path):
 
 
 @pytest.mark.parametrize("product, template, message", [
-    ("bullish_note", "bearish_buffer_note.xlsx", "is not a bullish_note template (its Product name says 'note')"),
-    ("note", "buffer_note.xlsx", "is not a note template (its Product name says 'bullish_note')"),
-    ("Bullish_Note", "bearish_put_warrant.xlsx", "is not a bullish_note template (its Product name says 'warrant')"),
+    ("bullish_note", "bearish_buffer_note.xlsx", 'is not a bullish_note template (its Product name is "note")'),
+    ("note", "buffer_note.xlsx", 'is not a note template (its Product name is "bullish_note")'),
+    ("Bullish_Note", "bearish_put_warrant.xlsx", 'is not a bullish_note template (its Product name is "warrant")'),
 ])
 def test_another_product_s_template_is_refused_before_any_quote(tmp_path, product, template, message):
     """The review quoted a Buffer Securities deal on the bearish template (its payments) while the
@@ -305,6 +305,20 @@ def test_another_product_s_template_is_refused_before_any_quote(tmp_path, produc
     result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
                  f"{product}={ROOT / 'workbooks' / template}")
     assert result.returncode == 2 and message in result.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("product_name", ['"note"', "note", '""note""'])
+def test_a_forged_product_name_is_refused(tmp_path, product_name):
+    """The second review relabelled the Buffer Securities template as a note's: its formulas call
+    BULL_NOTE_ functions, which a note template never does; an unquoted name crashed the run."""
+    wb = openpyxl.load_workbook(ROOT / "workbooks" / "buffer_note.xlsx")
+    wb.defined_names["Product"] = openpyxl.workbook.defined_name.DefinedName("Product", attr_text=product_name)
+    wb.save(tmp_path / "forged.xlsx")
+    rows = [r for r in example_rows() if r["deal_id"] == "N-101"]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"note={tmp_path / 'forged.xlsx'}")
+    assert result.returncode == 2 and "is not a note template" in result.stderr, result.stderr
+    assert not list((tmp_path / "out").glob("*.xlsx")) if (tmp_path / "out").exists() else True
 
 
 def test_a_template_without_the_names_a_deal_fills_is_refused(tmp_path):
@@ -326,6 +340,29 @@ def test_deal_values_are_read_as_excel_reads_cells(tmp_path):
     assert records["C-1"]["message"] == "initial must be a number, got '4550,58'"
     assert records["C-2"]["status"] == "written"
     assert records["C-3"]["message"].startswith("final_date must be a date (an Excel serial from 61 to 2958465)")
+
+
+@pytest.mark.parametrize("text", ["1_000", "4550,58", "\u0664\u0665\u0665\u0660", "0x10", "4.5.5"])
+def test_text_a_spreadsheet_would_not_take_for_a_number_is_an_error(tmp_path, text):
+    base = next(r for r in example_rows() if r["deal_id"] == "N-101")
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [{**base, "initial": text}]), tmp_path / "out")
+    assert records[0]["message"] == f"initial must be a number, got {text!r}"
+
+
+def test_an_index_near_the_largest_level_is_quoted(tmp_path):
+    """Initial 9e8: the quote's +100% scenario is 1.8e9, beyond the largest initial level, and legal."""
+    base = next(r for r in example_rows() if r["deal_id"] == "B-401")
+    rows = [{**base, "initial": "900000000", "spot": "900000000"}]
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out")
+    assert records[0]["status"] == "written", records[0]["message"]
+
+
+def test_an_empty_closes_list_in_yaml_is_no_closes_yet(tmp_path):
+    deal = {k: v for k, v in next(r for r in example_rows() if r["deal_id"] == "W-201").items() if v}
+    deal.update(closes=[], as_of="2025-05-20", spot=5907.55)
+    (tmp_path / "deals.yaml").write_text(yaml.safe_dump([deal]))
+    records, _ = quotes.run(tmp_path / "deals.yaml", tmp_path / "out")
+    assert records[0]["status"] == "written", records[0]["message"]
 
 
 @pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd.xlsx"), ("CON", "CON_.xlsx"),

@@ -210,3 +210,22 @@ def test_valuation_blocks_are_the_functions_values(note, warrant):
         assert warrant["EstimatedValue"] > value + 1
     finally:
         warrant.change(Vol=0.167)
+
+
+def test_an_error_cell_among_the_closes_is_an_error_not_a_skipped_day(warrant):
+    closes = ["#N/A", 6100.0] + [None] * 19  # the engine passes error cells as Excel would: refused by name
+    warrant.change(Closes=closes)
+    try:
+        assert str(warrant["Lookback"]).startswith("#") and str(warrant["EstimatedValue"]).startswith("#")
+    finally:
+        warrant.change(Closes=[None] * 21)
+
+
+@pytest.mark.parametrize("min_payment", [10.0, 1.5, "0.1"])
+def test_a_bad_minimum_payment_is_never_shown_as_full_protection(note, min_payment):
+    """The second review: MinPayment 10 (a unit slip) showed 'none: every final value repays'."""
+    note.change(MinPayment=min_payment)
+    try:
+        assert str(note["Breakeven"]).startswith("#")
+    finally:
+        note.change(MinPayment=0.1)

@@ -69,7 +69,8 @@ def trading_days(start: dt.date, end: dt.date, holidays=None) -> list[dt.date]:
 
 
 FIELDS = table(date("start", "First calendar date to list."), date("end", "Last calendar date to list."),
-               Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules.", "date",
+               Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules (blank: the rules).",
+                     "date",
                      shape="dates", default=None))
 
 
@@ -82,4 +83,4 @@ def trading_days_column(start: dt.date, end: dt.date, holidays) -> list[list[dt.
 
 FUNCTIONS = (Function("TRADING_DAYS", "Scheduled NYSE trading days from start to end, both included, as a column "
                                       "of dates.", ("start", "end", "holidays"),
-                      lambda v: trading_days_column(v["start"], v["end"], v["holidays"])),)
+                      lambda v: trading_days_column(v["start"], v["end"], v["holidays"] or None)),)

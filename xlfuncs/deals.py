@@ -93,7 +93,8 @@ def cell_text(value) -> str | None:
     return text or None
 
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # as a spreadsheet writes one: no separators
 
 
 def cell(field: Field, value):
@@ -108,12 +109,11 @@ def cell(field: Field, value):
             return dt.date.fromisoformat(text)
         except ValueError:
             pass
-    try:
+    if NUMBER.fullmatch(text):
         return float(text)
-    except ValueError:
-        if field.unit == "date":
-            raise DealError(f"{field.name} must be an ISO date like 2025-05-28, got {value!r}") from None
-        return text
+    if field.unit == "date":
+        raise DealError(f"{field.name} must be an ISO date like 2025-05-28, got {value!r}")
+    return text
 
 
 def converted(field: Field, value):
@@ -121,6 +121,8 @@ def converted(field: Field, value):
     number held to its rule, or a list ('a;b;;c', a blank a skipped day; a list in YAML or JSON)."""
     if field.shape == "list":
         entries = value if isinstance(value, list) else str(value).split(";")
+        if not entries:  # an empty list in YAML or JSON: no closes yet
+            return ()
         value = [[None if cell_text(entry) is None else cell(field, entry)] for entry in entries]
     else:
         value = cell(field, value)

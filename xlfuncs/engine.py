@@ -26,9 +26,13 @@ CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z
 
 
 def excel_cell(value):
-    """One engine value as Excel hands it to a function: None for empty or error cells."""
-    if value is sh.EMPTY or isinstance(value, XlError):
+    """One engine value as Excel hands it to a function through xlwings: None for an empty cell,
+    an error cell as its text (#N/A), as udfs.py reads them (err_to_str), so it is refused by
+    name, never read as blank."""
+    if value is sh.EMPTY:
         return None
+    if isinstance(value, XlError):
+        return str(value)
     return value.item() if isinstance(value, np.generic) else value
 
 

@@ -82,7 +82,7 @@ class Field:
         if self.unit == "count" and not value.is_integer():
             raise TermError(f"{self.name} must be a whole number, got {value:g}")
         if not self.allows(value):
-            if self.hint and value > self.high and self.allows(value / 100):
+            if self.hint and value > self.high * (1 + 1e-6) and self.allows(value / 100):
                 raise TermError(f"{self.name} must be a fraction: {value:g}% is {value / 100:g}, got {value:g}")
             raise TermError(f"{self.name} {self.rule()}, got {value:g}")
         return value
@@ -97,8 +97,9 @@ LEVEL_MIN, LEVEL_MAX = 1e-6, 1e9  # index levels: far beyond any equity index, f
 AMOUNT_MAX = 1e12  # principal, notional, prices
 
 
-def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False, **more) -> Field:
-    return Field(name, help_text, "level", 0.0 if zero_allowed else LEVEL_MIN, LEVEL_MAX, label=label, **more)
+def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False, high: float = LEVEL_MAX,
+          **more) -> Field:
+    return Field(name, help_text, "level", 0.0 if zero_allowed else LEVEL_MIN, high, label=label, **more)
 
 
 def amount(name: str, help_text: str, label: str = "", **more) -> Field:
@@ -122,10 +123,11 @@ def table(*fields: Field) -> dict[str, Field]:
 # Inputs shared by every product
 INITIAL = level("initial", "Initial underlying value (the closing value on the pricing date).",
                 "Initial underlying value")
+FINAL_MAX = 1000 * LEVEL_MAX  # scenarios go far beyond any initial value (a quote's +100% of the largest)
 FINAL = level("final", "Final underlying value: one number, or a range of them for a result of the same shape.",
-              zero_allowed=True, shape="grid")
+              zero_allowed=True, shape="grid", high=FINAL_MAX)
 FINALS = level("finals", "Final underlying values: a single column or row; one result row each.",
-               zero_allowed=True, shape="list")
+               zero_allowed=True, shape="list", high=FINAL_MAX)
 COLUMNS = Field("columns", "Which columns of the table to return, numbered from 1, e.g. {2,3}; blank or omitted: "
                            "all.", "count", 1, 8, default=None, shape="list")
 PRICE = amount("price", "Price per security or warrant: the payment to break even on, or the value to match.")

@@ -92,12 +92,11 @@ def final_values(final) -> np.ndarray:
 
 
 def chosen_columns(table: np.ndarray, columns) -> np.ndarray:
-    """The columns of a scenario table numbered in `columns` (from 1; blanks skipped), all when None."""
-    if columns is None:
-        return table
-    picked = [int(column) for column in columns if not np.isnan(column)]
+    """The columns of a scenario table numbered in `columns` (from 1; blanks skipped), all when
+    None or blank (a blank cell is what some runtimes pass for an omitted argument)."""
+    picked = [] if columns is None else [int(column) for column in columns if not np.isnan(column)]
     if not picked:
-        raise TermError("columns must hold a column number, got only blanks")
+        return table
     beyond = [column for column in picked if column > table.shape[1]]
     if beyond:
         raise TermError(f"columns must be from 1 to {table.shape[1]} for this table, got {beyond[0]}")

@@ -8,6 +8,7 @@ is up to date is skipped, so a run that was killed can simply be run again.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,6 +17,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from tqdm import tqdm
 
+from . import calendar
 from .deals import Deal, DealError, DealListError, read_deals, record_of
 from .fields import TermError
 from .layout import CLIENT, PRODUCT_NAME
@@ -48,13 +50,34 @@ def check_template(path: Path, product: Product) -> None:
     if "Quote" not in wb.sheetnames:
         raise DealListError(f"{path}: a template needs a Quote sheet")
     named = wb.defined_names.get(PRODUCT_NAME)
-    key = named.attr_text.strip('"') if named else None
-    if key != product.key:
-        raise DealListError(f"{path}: is not a {product.key} template (its {PRODUCT_NAME} name says {key!r})")
+    key = named.attr_text if named else None
+    if key != f'"{product.key}"':
+        raise DealListError(f"{path}: is not a {product.key} template (its {PRODUCT_NAME} name is {key})")
+    others = sorted(used_functions(path) - {function.name for function in product.functions} - CALENDAR)
+    if others:
+        raise DealListError(f"{path}: is not a {product.key} template: it calls {', '.join(others)}")
     needed = {field.defined_name for field in product.deal_fields.values()} | {CLIENT}
     missing = sorted(needed - set(wb.defined_names))
     if missing:
         raise DealListError(f"{path}: a {product.key} template must name the cells {', '.join(missing)}")
+
+
+CALENDAR = {function.name for function in calendar.FUNCTIONS}
+OUR_FUNCTIONS = re.compile("|".join(sorted((rf"\b{name}\(" for name in
+                                              [*(f.name for p in PRODUCTS for f in p.functions), *CALENDAR]),
+                                             key=len, reverse=True)))
+
+
+def used_functions(path: Path) -> set[str]:
+    """The names of our Excel functions the template's formulas call."""
+    used = set()
+    for ws in load_workbook(path).worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                text = getattr(cell.value, "text", cell.value)
+                if isinstance(text, str) and text.startswith("="):
+                    used.update(match[:-1] for match in OUR_FUNCTIONS.findall(text))
+    return used
 
 
 WORKER: dict = {}

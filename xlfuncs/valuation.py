@@ -78,9 +78,9 @@ def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Est
     discount = np.exp(-market.rate * t_pay)
 
     # The control, the discounted final value, only where its lognormal tail is light: beyond a
-    # stdev of 1 its mean comes from paths so rare that every replicate misses them alike, and
+    # stdev of 0.5 its mean comes from paths so rare that every replicate misses them alike, and
     # the correction would carry that miss into the answer without widening the error.
-    control = market.vol ** 2 * t_fix <= 1
+    control = market.vol ** 2 * t_fix <= 0.25
 
     def sample(z):
         final = lognormal_paths(market.spot, np.array([t_fix]), market.vol,
@@ -111,7 +111,7 @@ def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
     flat = 1e-9 * note.principal
     first = brentq(lambda c: gap(c) + flat, 0.0, cap) if low < -flat else 0.0
     last = brentq(lambda c: gap(c) - flat, cap, out_of_reach) if high > flat else out_of_reach
-    if last - first > 1e-6 * max(1.0, cap):
+    if last - first > 1e-4:  # caps a hundredth of a percentage point apart give the same value
         raise TermError(f"target_value is the value at every max_return from {first:.4%} to {last:.4%} (the "
                         "final values the model gives do not reach a cap there): no single maximum return")
     return cap

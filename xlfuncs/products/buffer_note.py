@@ -224,7 +224,7 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
             twin=lambda note, _: note.maximum_payment),
         Row("Minimum payment at maturity", "=Principal*MinPayment", "money", "MinimumPayment",
             twin=lambda note, _: note.minimum_payment),
-        Row("Breakeven final value", f'=IF(MinPayment>=1,"{PROTECTED}",'
+        Row("Breakeven final value", f'=IF(AND(ISNUMBER(MinPayment),MinPayment=1),"{PROTECTED}",'
             + call(product, "BREAKEVEN", price="Principal") + ")", "level", "Breakeven",
             note=("lowest" if example.DIRECTION > 0 else "highest") + " final value that still repays the stated "
                  "principal amount", twin=lambda note, _: note.principal_breakeven or PROTECTED),

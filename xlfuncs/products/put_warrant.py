@@ -176,11 +176,15 @@ class PutWarrant(Contract):
         finals = final_values(finals).ravel()
         long, short = self.strike_differentials(lookback, finals)
         payment = self.payment(lookback, finals)
+        with np.errstate(over="ignore"):
+            total = np.round((payment - premium) / premium, 10) + 0.0
+        if np.isinf(total).any():
+            raise TermError(f"premium x notional ({premium:g}) is too small to give a total return")
         return np.column_stack([
             finals, change(finals, lookback), change(finals, self.initial),
             np.where(finals < self.upper_strike * lookback, long, np.nan),
             np.where(finals <= self.lower_strike_value, short, np.nan),
-            payment, np.round(payment - premium, 10) + 0.0, np.round((payment - premium) / premium, 10) + 0.0])
+            payment, np.round(payment - premium, 10) + 0.0, total])
 
 
 def lookback_value(closes, initial) -> float:
