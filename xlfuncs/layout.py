@@ -130,10 +130,9 @@ PRODUCT_NAME = "Product"  # a template's name holding its product's key
 
 @dataclass(frozen=True)
 class Layout:
-    """A product's template: its key (kept in the workbook as PRODUCT_NAME), file and pages."""
+    """A product's template: its key (kept in the workbook as PRODUCT_NAME) and pages."""
 
     product: str
-    file: str
     pages: tuple[Page, ...]
     conf: dict = field(default_factory=lambda: {"UDF Modules": "udfs"})
 

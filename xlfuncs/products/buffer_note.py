@@ -294,4 +294,4 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
             Row("Estimated value", "=EstimatedValue", "money", key=True, note="per security"),
             NOTE_MODEL_INPUTS)),
         DISCLAIMER))
-    return Layout(product.key, product.template, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))
+    return Layout(product.key, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))

@@ -392,7 +392,7 @@ def layout() -> Layout:
             Row("Estimated value", "=EstimatedValue", "money", key=True, note="per warrant"),
             MODEL_INPUTS)),
         DISCLAIMER))
-    return Layout(PRODUCT.key, PRODUCT.template, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page,
+    return Layout(PRODUCT.key, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page,
                                      quote_page))
 
 
