@@ -69,7 +69,8 @@ def trading_days(start: dt.date, end: dt.date, holidays=None) -> list[dt.date]:
 
 
 FIELDS = table(date("start", "First calendar date to list."), date("end", "Last calendar date to list."),
-               Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules (blank: the rules).",
+               Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules (blank: the "
+                                 "rules).",
                      "date",
                      shape="dates", default=None))
 

@@ -241,7 +241,8 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
     scenario_page = Page("Scenarios", (34, 16, 16, 18, 16), "Scenarios",
                          "Payment at maturity for hypothetical final underlying values", (
         Scenarios("Hypothetical examples (as in the supplement)", ("Example", *scenario_headers),
-                  tuple(examples.values()), "ExampleFinals", "level", example_table, ("percent", "money", "percent"), (None, "ExamplePayments", None), tuple(examples),
+                  tuple(examples.values()), "ExampleFinals", "level", example_table, ("percent", "money", "percent"),
+                  (None, "ExamplePayments", None), tuple(examples),
                   first_column=2, rows_above=(
                       Row("Hypothetical initial underlying value", example_initial, "level", "ExampleInitial", True),
                       Row("Hypothetical final buffer value",

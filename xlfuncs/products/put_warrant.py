@@ -280,7 +280,8 @@ def supplement_table(number: int, lookback: float) -> Scenarios:
         above = (Row("Hypothetical initial underlying value", SUPPLEMENT.initial, "level", "TablesInitial", True),
                  *above)
     return Scenarios("Hypothetical tables (as in the supplement; blank where it prints N/A)" if number == 1 else None,
-                     TABLE_HEADERS, tuple(finals), f"{name}Finals", "level3", table_call, TABLE_UNITS, (None, None, None, None, f"{name}Payments", None, None), rows_above=above)
+                     TABLE_HEADERS, tuple(finals), f"{name}Finals", "level3", table_call, TABLE_UNITS,
+                     (None, None, None, None, f"{name}Payments", None, None), rows_above=above)
 
 
 def layout() -> Layout:
