@@ -8,11 +8,28 @@ that an error cell is refused by name instead of being read as blank.
 """
 import functools
 import inspect
+import sys
+import types
 
 import xlwings as xw
 
 from xlfuncs import excel
 from xlfuncs.fields import TermError
+
+
+def stand_in_for_pyodide_ffi() -> None:
+    """Outside Pyodide (xlwings Server, the classic add-in), xlwings' Office.js code tries
+    `from pyodide.ffi import JsNull` for every argument cell; the failing import is most of a
+    1,000-cell call. A stand-in module whose JsNull nothing is an instance of gives xlwings the
+    same answer at once. Only `pyodide.ffi` is provided (no `pyodide` package, no `to_js`),
+    and xlwings tells Pyodide apart by sys.platform, so nothing takes this for Pyodide."""
+    if sys.platform != "emscripten" and "pyodide.ffi" not in sys.modules:
+        ffi = types.ModuleType("pyodide.ffi", "Stand-in: see udfs.stand_in_for_pyodide_ffi")
+        ffi.JsNull = type("JsNull", (), {})
+        sys.modules["pyodide.ffi"] = ffi
+
+
+stand_in_for_pyodide_ffi()
 
 
 class ExcelInputError(xw.XlwingsError):

@@ -60,5 +60,5 @@ def test_a_holidays_range_replaces_the_rules(excel):
 
 
 def test_end_before_start_is_an_error(excel):
-    with pytest.raises(Exception, match=r"end must not be before start \(2025-06-20\), got 2025-05-21"):
+    with pytest.raises(Exception, match=r"last_day must not be before first_day \(2025-06-20\), got 2025-05-21"):
         excel("TRADING_DAYS", 45828, 45798)

@@ -39,7 +39,7 @@ SIGNATURES = {
     "WARRANT_MC_VALUE": WARRANT_VALUE_ARGS + ", Optional paths, Optional seed",
     "WARRANT_GREEKS": WARRANT_VALUE_ARGS,
     "WARRANT_IMPLIED_VOL": "price, " + WARRANT_VALUE_ARGS.replace("vol, ", ""),
-    "TRADING_DAYS": "start, end, Optional holidays",
+    "TRADING_DAYS": "first_day, last_day, Optional holidays",
 }
 SIGNATURES.update({"BULL_" + name: signature for name, signature in SIGNATURES.items() if name.startswith("NOTE_")})
 
@@ -157,3 +157,33 @@ def test_dates_as_the_classic_runtime_delivers_them_give_the_same_values(classic
     assert classic == officejs[0][0]
     days = module.TRADING_DAYS([[dt.datetime(2025, 5, 21)]], [[dt.datetime(2025, 5, 28)]], None)
     assert days == [[dt.datetime(2025, 5, d)] for d in (21, 22, 23, 27, 28)]
+
+
+# MS-VBAL 3.3.5.2, reserved identifiers: statement and marker keywords, operators, special forms,
+# type names, literals, names reserved for the implementation and for the future. A parameter
+# named with one of them makes xlwings' Import Functions fail for the whole module.
+VBA_RESERVED = """
+Call Case Close Const Declare DefBool DefByte DefCur DefDate DefDbl DefInt DefLng DefLngLng DefLngPtr
+DefObj DefSng DefStr DefVar Dim Do Else ElseIf End EndIf Enum Erase Event Exit For Friend Function Get
+Global GoSub GoTo If Implements Input Let Lock Loop LSet Next On Open Option Print Private Public Put
+RaiseEvent ReDim Resume Return RSet Seek Select Set Static Stop Sub Type Unlock Wend While With Write
+Any As ByRef ByVal Each In New Shared Until WithEvents Optional ParamArray Preserve Spc Tab Then To
+AddressOf And Eqv Imp Is Like Mod Not Or TypeOf Xor
+Abs CBool CByte CCur CDate CDbl CDec CInt CLng CLngLng CLngPtr CSng CStr CVar CVErr Date Debug DoEvents
+Fix Int Len LenB Me PSet Scale Sgn String
+Boolean Byte Currency Double Integer Long LongLong LongPtr Single Variant
+True False Nothing Empty Null
+Attribute LineInput VB_Base VB_Control VB_Creatable VB_Customizable VB_Description VB_Exposed VB_Ext_KEY
+VB_GlobalNameSpace VB_HelpID VB_Invoke_Func VB_Invoke_Property VB_Invoke_PropertyPut
+VB_Invoke_PropertyPutRef VB_MemberFlags VB_Name VB_PredeclaredId VB_ProcData VB_TemplateDerived
+VB_UserMemId VB_VarDescription VB_VarHelpID VB_VarMemberFlags VB_VarProcData VB_VarUserMemId
+CDecl Decimal DefDec
+""".split()
+
+
+def test_no_parameter_is_a_vba_reserved_word():
+    """VBA is case-insensitive, and every runtime gets the same names."""
+    reserved = {word.lower() for word in VBA_RESERVED}
+    named = {(func.__name__, name) for func in excel.FUNCTIONS for name in inspect.signature(func).parameters}
+    assert named and not {(function, name) for function, name in named if name.lower() in reserved}
+    assert all(name.isidentifier() and name.isascii() and len(name) <= 255 for _, name in named)

@@ -35,7 +35,7 @@ WARRANT_MARKET = dict(spot=5907.55, as_of=serial("2025-05-28"), window_start=ser
                       closes=[[5907.55]] * 5)
 GOOD = {**NOTE, **NOTE_MARKET, **WARRANT, **WARRANT_MARKET, "final": 4000.0, "finals": [[4000.0], [5000.0]],
         "price": 980.0, "lookback": 6000.0, "premium": 0.02728, "target_value": 965.0, "paths": 2000,
-        "seed": 1, "start": serial("2025-05-21"), "end": serial("2025-06-20"), "holidays": None, "columns": None}
+        "seed": 1, "first_day": serial("2025-05-21"), "last_day": serial("2025-06-20"), "holidays": None, "columns": None}
 GOOD_FOR = {"NOTE_BREAKEVEN": {"price": 1100.0}, "BULL_NOTE_BREAKEVEN": {"price": 1100.0},
             "WARRANT_IMPLIED_VOL": {"price": 22.8}, "NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0},
             "BULL_NOTE_SOLVE_MAX_RETURN": {"target_value": 965.0}}
@@ -224,7 +224,7 @@ def test_a_rare_tail_cannot_shrink_the_monte_carlo_error_below_its_resolution():
     ("NOTE_VALUE", "payment_date", 2958465, "payment_date must be at most 100 years after final_date"),
     ("WARRANT_VALUE", "settlement", 2958465, "settlement must be at most 100 years after window_start"),
     ("WARRANT_MC_VALUE", "window_end", serial("2110-01-04"), "window_end must be at most 731 days after window_start"),
-    ("TRADING_DAYS", "end", 2958465, "end must be at most 100 years after start"),
+    ("TRADING_DAYS", "last_day", 2958465, "last_day must be at most 100 years after first_day"),
     ("NOTE_PAYMENT", "principal", "#PYTHON!", "principal is an error cell (#PYTHON!)"),
 ])
 def test_attacks_end_in_a_clear_error(name, argument, value, message):

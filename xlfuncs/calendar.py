@@ -59,29 +59,28 @@ def nyse_holidays(year: int) -> frozenset[dt.date]:
 
 
 def trading_days(start: dt.date, end: dt.date, holidays=None) -> list[dt.date]:
-    """Scheduled trading days from `start` to `end`, both included: weekdays that are not
-    NYSE holidays, or not in `holidays` when that list is given (it replaces the rules)."""
-    in_order(("start", start), ("end", end))
+    """Scheduled trading days from `start` to `end` (in order, checked by the caller), both
+    included: weekdays that are not NYSE holidays, or not in `holidays` when that list is given
+    (it replaces the rules)."""
     closed = (frozenset(holidays) if holidays is not None
               else frozenset().union(*(nyse_holidays(y) for y in range(start.year, end.year + 1))))
     days = (start + n * ONE_DAY for n in range((end - start).days + 1))
     return [day for day in days if day.weekday() < 5 and day not in closed]
 
 
-FIELDS = table(date("start", "First calendar date to list."), date("end", "Last calendar date to list."),
+FIELDS = table(date("first_day", "First calendar date to list."), date("last_day", "Last calendar date to list."),
                Field("holidays", "Optional range of holiday dates that replaces the NYSE holiday rules (blank: the "
-                                 "rules).",
-                     "date",
-                     shape="dates", default=None))
+                                 "rules).", "date", shape="dates", default=None))
 
 
-def trading_days_column(start: dt.date, end: dt.date, holidays) -> list[list[dt.datetime]]:
-    days = trading_days(start, end, holidays)
+def trading_days_column(first_day: dt.date, last_day: dt.date, holidays) -> list[list[dt.datetime]]:
+    in_order(("first_day", first_day), ("last_day", last_day))
+    days = trading_days(first_day, last_day, holidays)
     if not days:
-        raise TermError("there is no scheduled trading day from start to end")
+        raise TermError("there is no scheduled trading day from first_day to last_day")
     return [[dt.datetime.combine(day, dt.time())] for day in days]
 
 
 FUNCTIONS = (Function("TRADING_DAYS", "Scheduled NYSE trading days from start to end, both included, as a column "
-                                      "of dates.", ("start", "end", "holidays"),
-                      lambda v: trading_days_column(v["start"], v["end"], v["holidays"] or None)),)
+                                      "of dates.", ("first_day", "last_day", "holidays"),
+                      lambda v: trading_days_column(v["first_day"], v["last_day"], v["holidays"] or None)),)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-
+import sys
 from pathlib import Path
 
 from . import supplement
@@ -28,11 +28,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "examples":
         print(supplement.report())
-    elif args.command == "quote":
-        from .quotes import main as quote_main
-        return quote_main(args.deals, args.out, args.jobs, args.force, args.template)
-    elif args.command == "templates":
+        return 0
+    extra = "batch" if args.command == "quote" else "workbooks"
+    try:  # the workbook and batch libraries come with the extras, not with the Excel functions
         from .templates import build_templates
-        for path in build_templates(args.out):
-            print(f"wrote {path}")
+        if args.command == "quote":
+            from .quotes import main as quote_main
+    except ImportError as error:
+        print(f"xlfuncs {args.command} needs the {extra} extra ({error.name} is missing): "
+              f"python3 -m pip install 'xlfuncs[{extra}]'", file=sys.stderr)
+        return 2
+    if args.command == "quote":
+        return quote_main(args.deals, args.out, args.jobs, args.force, args.template)
+    for path in build_templates(args.out):
+        print(f"wrote {path}")
     return 0

@@ -29,6 +29,13 @@ TEMPLATES = {product.key: product.template for product in PRODUCTS}
 GREEKS = ("delta", "gamma", "vega", "theta", "rho")
 
 
+def template_folder() -> Path:
+    """The product templates: workbooks/ beside the package in a checkout (or an editable
+    install), else the copies a wheel installs inside the package (xlfuncs/workbooks)."""
+    checkout = Path(__file__).resolve().parent.parent / "workbooks"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "workbooks"
+
+
 def analyse(deal: Deal) -> dict:
     """The numbers a deal's quote and summary show: value, greeks, breakeven."""
     contract, market, _ = deal.objects()
@@ -104,7 +111,7 @@ def quote_one(deal: Deal, target: str, stamp: str) -> dict:
 def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         templates: dict[str, Path] | None = None) -> tuple[list[dict], Path]:
     """Quote every deal of `deals_path` into `out`; returns the summary records and the summary file."""
-    root = Path(__file__).resolve().parent.parent / "workbooks"
+    root = template_folder()
     chosen = {product: Path((templates or {}).get(product, root / name)) for product, name in TEMPLATES.items()}
     for product, path in chosen.items():
         if not path.is_file():

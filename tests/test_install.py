@@ -1,0 +1,66 @@
+"""A plain install, as a new user makes it: the wheel into a fresh venv, used from another folder.
+
+Without extras it brings only what the Excel functions need (numpy, scipy, xlwings) and
+`import udfs` loads no workbook or batch library; with the batch extra the README's main job
+runs from any folder, its templates coming with the wheel."""
+import json
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = {"xlfuncs", "numpy", "scipy", "xlwings"}
+HEAVY = {"openpyxl", "formulas", "schedula", "yaml", "tqdm", "defusedxml"}
+
+
+def run(*args, cwd, **kwargs):
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=900, **kwargs)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv with the project's wheel installed without extras, and a folder that is not the checkout."""
+    folder = tmp_path_factory.mktemp("install")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", folder / "dist", ROOT, cwd=folder)
+    [wheel] = (folder / "dist").glob("xlfuncs-*.whl")
+    venv.create(folder / "venv", with_pip=True)
+    python = folder / "venv" / "bin" / "python"
+    run(python, "-m", "pip", "install", "-q", wheel, cwd=folder)
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    return python, wheel, elsewhere
+
+
+def test_a_plain_install_brings_only_what_the_excel_functions_need(installed):
+    python, _, elsewhere = installed
+    listed = {d["name"].lower() for d in json.loads(run(python, "-m", "pip", "list", "--format=json", cwd=elsewhere))}
+    assert CORE <= listed and not listed & {"openpyxl", "formulas", "schedula", "pyyaml", "tqdm", "defusedxml"}
+    loaded = json.loads(run(python, "-c", "import json, sys, udfs; "
+                                          "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))",
+                            cwd=elsewhere))
+    assert not set(loaded) & HEAVY
+    value = run(python, "-c", "import udfs; print(udfs.WARRANT_VALUE(5907.55, 45805, 5907.55, .95, .75, 45798, "
+                              "45828, 45940, 45947, .167, .043, .013, [[5907.55]] * 5))", cwd=elsewhere)
+    assert float(value) == pytest.approx(22.50021280, abs=1e-8)
+
+
+def test_the_batch_without_its_extra_says_what_to_install(installed):
+    python, _, elsewhere = installed
+    result = subprocess.run([str(python), "-m", "xlfuncs", "quote", str(ROOT / "examples" / "deals.csv"), "--out",
+                             "quotes"], cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "pip install 'xlfuncs[batch]'" in result.stderr
+
+
+def test_the_main_job_runs_from_another_folder_with_the_batch_extra(installed):
+    python, wheel, elsewhere = installed
+    run(python, "-m", "pip", "install", "-q", f"{wheel}[batch]", cwd=elsewhere)
+    shutil.copy(ROOT / "examples" / "deals.csv", elsewhere / "deals.csv")
+    out = run(python, "-m", "xlfuncs", "quote", "deals.csv", "--out", "quotes", cwd=elsewhere)
+    assert "16 deals: 16 written, 0 up to date, 0 failed" in out
+    assert len(list((elsewhere / "quotes").glob("*.xlsx"))) == 16
