@@ -36,6 +36,20 @@ class ExcelInputError(xw.XlwingsError):
     """A bad cell input. xlwings shows the message in the cell; xlwings Server answers 400, so no retry."""
 
 
+E_FAIL = -2147467259  # 0x80004005, the COM error code for an unspecified failure
+
+
+def cell_error(message: str) -> Exception:
+    """The error that shows `message` in the cell. In the classic add-in (Windows, xlwings' COM
+    server) a COM exception whose description is the message: xlwings' VBA wrapper puts
+    Err.Description in the cell, which is otherwise "Unexpected Python Error: Traceback ..."
+    (xlwings issue #1108). In the Office.js runtimes an ExcelInputError."""
+    if sys.platform.startswith("win") and "xlwings.com_server" in sys.modules:
+        from win32com.server.exception import COMException
+        return COMException(description=message, scode=E_FAIL)
+    return ExcelInputError(message)
+
+
 def excel_function(func):
     """Register `func` with xlwings: its docstring and its fields' help become Excel's help, TermErrors cell errors."""
     @functools.wraps(func)
@@ -43,10 +57,9 @@ def excel_function(func):
         try:
             return func(*args)
         except TermError as error:
-            raise ExcelInputError(str(error)) from None
+            raise cell_error(str(error)) from None
         except (ArithmeticError, ValueError, RuntimeError) as error:  # a gap in our rules: say so, never a 500
-            raise ExcelInputError(f"{func.__name__} cannot compute these inputs "
-                                  f"({type(error).__name__}: {error})") from None
+            raise cell_error(f"{func.__name__} cannot compute these inputs ({type(error).__name__}: {error})") from None
 
     for name in inspect.signature(func).parameters:
         call = xw.arg(name, ndim=2, err_to_str=True, doc=func.fields[name].help)(call)

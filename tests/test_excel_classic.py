@@ -163,7 +163,7 @@ def test_dates_as_the_classic_runtime_delivers_them_give_the_same_values(classic
 # type names, literals, names reserved for the implementation and for the future. A parameter
 # named with one of them makes xlwings' Import Functions fail for the whole module.
 VBA_RESERVED = """
-Call Case Close Const Declare DefBool DefByte DefCur DefDate DefDbl DefInt DefLng DefLngLng DefLngPtr
+Call Case Close Const Declare Rem Array Circle InputB LBound UBound DefBool DefByte DefCur DefDate DefDbl DefInt DefLng DefLngLng DefLngPtr
 DefObj DefSng DefStr DefVar Dim Do Else ElseIf End EndIf Enum Erase Event Exit For Friend Function Get
 Global GoSub GoTo If Implements Input Let Lock Loop LSet Next On Open Option Print Private Public Put
 RaiseEvent ReDim Resume Return RSet Seek Select Set Static Stop Sub Type Unlock Wend While With Write
@@ -178,7 +178,8 @@ VB_GlobalNameSpace VB_HelpID VB_Invoke_Func VB_Invoke_Property VB_Invoke_Propert
 VB_Invoke_PropertyPutRef VB_MemberFlags VB_Name VB_PredeclaredId VB_ProcData VB_TemplateDerived
 VB_UserMemId VB_VarDescription VB_VarHelpID VB_VarMemberFlags VB_VarProcData VB_VarUserMemId
 CDecl Decimal DefDec
-""".split()
+Binary Error Mid Property Step Time Base Compare Explicit Text
+""".split()  # the last line: further keywords of Microsoft's "Keywords (VBA)" page
 
 
 def test_no_parameter_is_a_vba_reserved_word():
@@ -187,3 +188,28 @@ def test_no_parameter_is_a_vba_reserved_word():
     named = {(func.__name__, name) for func in excel.FUNCTIONS for name in inspect.signature(func).parameters}
     assert named and not {(function, name) for function, name in named if name.lower() in reserved}
     assert all(name.isidentifier() and name.isascii() and len(name) <= 255 for _, name in named)
+
+
+def test_classic_errors_show_only_our_message(classic_import, monkeypatch):
+    """In the classic runtime (Windows, xlwings' COM server loaded) a bad input raises pywin32's
+    COMException with our message as its description: the VBA wrapper's `Err.Description` is then
+    the message itself, not "Unexpected Python Error: Traceback ..." (xlwings issue #1108)."""
+    _, module = classic_import
+
+    class COMException(Exception):  # as pywin32's win32com.server.exception.COMException
+        def __init__(self, description=None, scode=None, source=None, helpfile=None, helpContext=None,
+                     desc=None, hresult=None):
+            super().__init__(description)
+            self.description, self.scode = description or desc, scode
+
+    exception_module = types.ModuleType("win32com.server.exception")
+    exception_module.COMException = COMException
+    monkeypatch.setitem(sys.modules, "win32com.server", types.ModuleType("win32com.server"))
+    monkeypatch.setitem(sys.modules, "win32com.server.exception", exception_module)
+    monkeypatch.setitem(sys.modules, "xlwings.com_server", types.ModuleType("xlwings.com_server"))
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(COMException) as error:
+        module.NOTE_PAYMENT([[95.0]], [[100.0]], [[3.0]], [[1.5]], [[0.23]], [[0.1]], 1000.0)
+    cell = error.value.description  # what `NOTE_PAYMENT = Err.Description` puts in the cell
+    assert cell == "buffer must be a fraction: 1.5% is 0.015, got 1.5" and error.value.scode == module.E_FAIL
+    assert not cell.startswith("Unexpected Python Error")  # xlwings' DLL leaves other descriptions alone
