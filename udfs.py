@@ -7,6 +7,7 @@ argument is read as a 2-D list of cells (ndim=2), error cells as their text (err
 that an error cell is refused by name instead of being read as blank.
 """
 import functools
+import importlib.util
 import inspect
 import sys
 import types
@@ -23,7 +24,7 @@ def stand_in_for_pyodide_ffi() -> None:
     1,000-cell call. A stand-in module whose JsNull nothing is an instance of gives xlwings the
     same answer at once. Only `pyodide.ffi` is provided (no `pyodide` package, no `to_js`),
     and xlwings tells Pyodide apart by sys.platform, so nothing takes this for Pyodide."""
-    if sys.platform != "emscripten" and "pyodide.ffi" not in sys.modules:
+    if sys.platform != "emscripten" and importlib.util.find_spec("pyodide") is None:
         ffi = types.ModuleType("pyodide.ffi", "Stand-in: see udfs.stand_in_for_pyodide_ffi")
         ffi.JsNull = type("JsNull", (), {})
         sys.modules["pyodide.ffi"] = ffi
@@ -32,22 +33,28 @@ def stand_in_for_pyodide_ffi() -> None:
 stand_in_for_pyodide_ffi()
 
 
-class ExcelInputError(xw.XlwingsError):
-    """A bad cell input. xlwings shows the message in the cell; xlwings Server answers 400, so no retry."""
-
-
+try:  # Windows with pywin32, where the classic add-in runs
+    from win32com.server.exception import COMException
+except ImportError:
+    COMException = None
 E_FAIL = -2147467259  # 0x80004005, the COM error code for an unspecified failure
 
 
-def cell_error(message: str) -> Exception:
-    """The error that shows `message` in the cell. In the classic add-in (Windows, xlwings' COM
-    server) a COM exception whose description is the message: xlwings' VBA wrapper puts
-    Err.Description in the cell, which is otherwise "Unexpected Python Error: Traceback ..."
-    (xlwings issue #1108). In the Office.js runtimes an ExcelInputError."""
-    if sys.platform.startswith("win") and "xlwings.com_server" in sys.modules:
-        from win32com.server.exception import COMException
-        return COMException(description=message, scode=E_FAIL)
-    return ExcelInputError(message)
+class ExcelInputError(*(COMException, xw.XlwingsError) if COMException else (xw.XlwingsError,)):
+    """A bad cell input; the cell shows just the message. An XlwingsError, so xlwings Server
+    answers 400 (no retry); on Windows also pywin32's COMException with the message as its
+    description, which the classic add-in's VBA wrapper puts in the cell as it is, instead of
+    "Unexpected Python Error: Traceback ..." (xlwings issue #1108)."""
+
+    def __init__(self, message: str):
+        if COMException:
+            COMException.__init__(self, description=message, scode=E_FAIL)
+        else:
+            super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def excel_function(func):
@@ -57,9 +64,10 @@ def excel_function(func):
         try:
             return func(*args)
         except TermError as error:
-            raise cell_error(str(error)) from None
+            raise ExcelInputError(str(error)) from None
         except (ArithmeticError, ValueError, RuntimeError) as error:  # a gap in our rules: say so, never a 500
-            raise cell_error(f"{func.__name__} cannot compute these inputs ({type(error).__name__}: {error})") from None
+            raise ExcelInputError(f"{func.__name__} cannot compute these inputs "
+                                  f"({type(error).__name__}: {error})") from None
 
     for name in inspect.signature(func).parameters:
         call = xw.arg(name, ndim=2, err_to_str=True, doc=func.fields[name].help)(call)

@@ -58,8 +58,8 @@ CASES = [
     (["WARRANT_PAYMENT", 5500.0, SEED_WARRANT[0], 6000.0, *SEED_WARRANT[1:], -1000.0],
      "notional must be greater than 0 and at most 1e+12, got -1000"),
     # participation <= 0
-    (note(participation=0.0), "participation must be a fraction greater than 0 and at most 10 (300% is 3), got 0"),
-    (note(participation=-3.0), "participation must be a fraction greater than 0 and at most 10 (300% is 3), got -3"),
+    (note(participation=0.0), "participation must be a fraction from 1e-06 to 10 (300% is 3), got 0"),
+    (note(participation=-3.0), "participation must be a fraction from 1e-06 to 10 (300% is 3), got -3"),
     # buffer outside [0, 1)
     (note(buffer=1.5), "buffer must be a fraction: 1.5% is 0.015, got 1.5"),
     (note(buffer=1.0), "buffer must be a fraction at least 0 and below 1 (10% is 0.1), got 1"),

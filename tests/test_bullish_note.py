@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 from xlfuncs.products.bullish_note import BullishBufferNote
 
@@ -90,7 +91,7 @@ def integrated_value(spot, as_of, vol, rate, div_yield, spread, terms):
     final = spot * np.exp((rate - div_yield - vol ** 2 / 2) * t_fix + vol * np.sqrt(t_fix) * x)
     payment = BullishBufferNote(*terms).payment(final)  # equal to by_definition, held above
     density = np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-    options = np.trapezoid((payment - 1000.0) * density, x)
+    options = integrate.trapezoid((payment - 1000.0) * density, x)
     return 1000.0 * np.exp(-(rate + spread) * t_pay) + np.exp(-rate * t_pay) * options
 
 
@@ -193,3 +194,10 @@ def test_a_well_defined_cap_is_solved_even_where_the_value_moves_slowly(excel):
 def test_a_blank_columns_cell_is_every_column(excel):
     assert excel("BULL_NOTE_TABLE", [[105.0]], *TERMS, None, [[None]]) == \
         [[pytest.approx(105.0), pytest.approx(0.05), pytest.approx(1075.0), pytest.approx(0.075)]]
+
+
+def test_a_vanishing_participation_is_refused_by_its_rule(excel):
+    """Participation 1e-320 put the cap strike at infinity: 'no finite result', naming nothing."""
+    args = valuation_args(terms=[100.0, 1e-320, 0.1, 0.23, 0.1])
+    with pytest.raises(Exception, match=r"^participation must be a fraction from 1e-06 to 10"):
+        excel("BULL_NOTE_VALUE", *args)

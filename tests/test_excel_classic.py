@@ -74,14 +74,25 @@ class FakeWorkbook:
         self.Application = Application()
 
 
+class COMException(Exception):
+    """As pywin32's win32com.server.exception.COMException: a com_error with a description."""
+
+    def __init__(self, description=None, scode=None, source=None, helpfile=None, helpContext=None,
+                 desc=None, hresult=None):
+        super().__init__(scode, description or desc, None, -1)
+        self.description, self.scode = description or desc, scode
+
+
 @pytest.fixture
 def classic_import(monkeypatch):
     """Run xlwings' classic import_udfs on a fresh load of udfs.py with the classic decorators."""
-    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client", "win32com.server",
+                 "win32com.server.exception"):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     sys.modules["pythoncom"].CoInitialize = lambda: None
     sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
     sys.modules["win32com.client"].Dispatch = lambda *args, **kwargs: None
+    sys.modules["win32com.server.exception"].COMException = COMException
     monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
     classic = importlib.import_module("xlwings.udfs")
     # What xlwings/__init__.py binds on Windows with pywin32:
@@ -190,26 +201,15 @@ def test_no_parameter_is_a_vba_reserved_word():
     assert all(name.isidentifier() and name.isascii() and len(name) <= 255 for _, name in named)
 
 
-def test_classic_errors_show_only_our_message(classic_import, monkeypatch):
-    """In the classic runtime (Windows, xlwings' COM server loaded) a bad input raises pywin32's
-    COMException with our message as its description: the VBA wrapper's `Err.Description` is then
-    the message itself, not "Unexpected Python Error: Traceback ..." (xlwings issue #1108)."""
+def test_classic_errors_show_only_our_message(classic_import):
+    """On Windows a bad input raises an error that is both pywin32's COMException, with our message
+    as its description, and an XlwingsError: the classic VBA wrapper's `Err.Description` is then
+    the message itself, not "Unexpected Python Error: Traceback ..." (xlwings issue #1108), and
+    xlwings Server still answers 400."""
     _, module = classic_import
-
-    class COMException(Exception):  # as pywin32's win32com.server.exception.COMException
-        def __init__(self, description=None, scode=None, source=None, helpfile=None, helpContext=None,
-                     desc=None, hresult=None):
-            super().__init__(description)
-            self.description, self.scode = description or desc, scode
-
-    exception_module = types.ModuleType("win32com.server.exception")
-    exception_module.COMException = COMException
-    monkeypatch.setitem(sys.modules, "win32com.server", types.ModuleType("win32com.server"))
-    monkeypatch.setitem(sys.modules, "win32com.server.exception", exception_module)
-    monkeypatch.setitem(sys.modules, "xlwings.com_server", types.ModuleType("xlwings.com_server"))
-    monkeypatch.setattr(sys, "platform", "win32")
     with pytest.raises(COMException) as error:
         module.NOTE_PAYMENT([[95.0]], [[100.0]], [[3.0]], [[1.5]], [[0.23]], [[0.1]], 1000.0)
     cell = error.value.description  # what `NOTE_PAYMENT = Err.Description` puts in the cell
-    assert cell == "buffer must be a fraction: 1.5% is 0.015, got 1.5" and error.value.scode == module.E_FAIL
+    assert cell == str(error.value) == "buffer must be a fraction: 1.5% is 0.015, got 1.5"
+    assert error.value.scode == module.E_FAIL and isinstance(error.value, xlwings.XlwingsError)
     assert not cell.startswith("Unexpected Python Error")  # xlwings' DLL leaves other descriptions alone

@@ -4,6 +4,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 from xlfuncs import analytic
 from xlfuncs.analytic import black_scholes
@@ -42,7 +43,7 @@ def integrated_value(spot, as_of, vol, rate, div_yield, funding_spread, terms=TE
     x = np.linspace(-12, 12, 400_001)
     final = spot * np.exp((rate - div_yield - vol ** 2 / 2) * t_fix + vol * np.sqrt(t_fix) * x)
     density = np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-    options = np.trapezoid((note.payment(final) - note.principal) * density, x)
+    options = integrate.trapezoid((note.payment(final) - note.principal) * density, x)
     return note.principal * np.exp(-(rate + funding_spread) * t_pay) + np.exp(-rate * t_pay) * options
 
 

@@ -13,3 +13,15 @@ def test_every_xlfuncs_package_is_in_the_wheel():
     assert packages == {"xlfuncs", "xlfuncs.products"}
     assert sorted(listed) == sorted(packages | {"xlfuncs.workbooks"})  # the templates, from workbooks/
     assert 'package-dir = {"xlfuncs.workbooks" = "workbooks"}' in pyproject
+
+
+def test_an_installed_package_uses_its_own_templates(tmp_path, monkeypatch):
+    """A user's workbooks/ folder beside an installed xlfuncs (pip --target, vendored code) is not
+    taken for the package's templates."""
+    from xlfuncs import quotes
+    (tmp_path / "xlfuncs" / "workbooks").mkdir(parents=True)
+    (tmp_path / "workbooks").mkdir()
+    monkeypatch.setattr(quotes, "__file__", str(tmp_path / "xlfuncs" / "quotes.py"))
+    assert quotes.template_folder() == tmp_path / "xlfuncs" / "workbooks"
+    (tmp_path / "xlfuncs" / "workbooks").rmdir()  # a checkout: the templates beside the package
+    assert quotes.template_folder() == tmp_path / "workbooks"

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import qmc
 
 from .fields import Contract, Field, TermError, table
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc
 
 MIN_PATHS = 1000
 MAX_PATHS = 1 << 20
@@ -79,6 +81,7 @@ def scrambled_sobol(dims: int, seed: int, stream: int) -> qmc.Sobol:
     """The `stream`-th scrambled Sobol engine of a seed (0 the pilot, then the replicates).
     Scrambling is the costly part, so engines are kept and rewound for every valuation that
     uses the same seed and dimension, as greeks and solvers do."""
+    from scipy.stats import qmc  # here, not at import: scipy.stats takes about a second to load
     sequence = np.random.SeedSequence(seed).spawn(stream + 1)[stream]
     return qmc.Sobol(dims, seed=np.random.default_rng(sequence))
 

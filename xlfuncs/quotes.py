@@ -30,10 +30,10 @@ GREEKS = ("delta", "gamma", "vega", "theta", "rho")
 
 
 def template_folder() -> Path:
-    """The product templates: workbooks/ beside the package in a checkout (or an editable
-    install), else the copies a wheel installs inside the package (xlfuncs/workbooks)."""
-    checkout = Path(__file__).resolve().parent.parent / "workbooks"
-    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "workbooks"
+    """The product templates: the copies a wheel installs inside the package (xlfuncs/workbooks),
+    else workbooks/ beside the package in a checkout (or an editable install)."""
+    installed = Path(__file__).resolve().parent / "workbooks"
+    return installed if installed.is_dir() else installed.parent.parent / "workbooks"
 
 
 def analyse(deal: Deal) -> dict:

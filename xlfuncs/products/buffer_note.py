@@ -42,8 +42,8 @@ def note_fields(against: str) -> dict:
     """The note's terms; `against` is the move the buffer absorbs ("rise" or "fall")."""
     return table(
         INITIAL,
-        fraction("participation", "Participation rate as a fraction: 300% is 3.", 0, 10, "300% is 3",
-                 "Participation rate", low_open=True),
+        fraction("participation", "Participation rate as a fraction: 300% is 3.", 1e-6, 10, "300% is 3",
+                 "Participation rate"),
         fraction("buffer", f"Buffer percentage as a fraction: 10% is 0.1 (a {against} of up to 10% repays the "
                            "principal).", 0, 1, "10% is 0.1", "Buffer percentage", high_open=True),
         fraction("max_return", "Maximum return at maturity as a fraction of principal: 23% is 0.23.", 0, 10,
