@@ -20,7 +20,7 @@ from xlfuncs.fields import TermError
 
 def stand_in_for_pyodide_ffi() -> None:
     """Outside Pyodide (xlwings Server, the classic add-in), xlwings' Office.js code tries
-    `from pyodide.ffi import JsNull` for every argument cell; the failing import is most of a
+    `from pyodide.ffi import JsNull` for every argument; the failing import is most of a
     1,000-cell call. A stand-in module whose JsNull nothing is an instance of gives xlwings the
     same answer at once. Only `pyodide.ffi` is provided (no `pyodide` package, no `to_js`),
     and xlwings tells Pyodide apart by sys.platform, so nothing takes this for Pyodide."""
