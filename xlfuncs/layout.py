@@ -166,6 +166,26 @@ def text(label: str, value: str, name: str | None = None) -> Row:
     return Row(label, value, "text", name, entry=True)
 
 
+def issue_rows(cusip_isin: str) -> tuple[Row, ...]:
+    """What every term sheet's key terms open with: issuer, guarantor, underlying, CUSIP / ISIN."""
+    return (text("Issuer", "Citigroup Global Markets Holdings Inc.", "Issuer"), text("Guarantor", "Citigroup Inc."),
+            text("Underlying", "S&P 500® Index", "Underlying"), text("CUSIP / ISIN", cusip_isin))
+
+
+def quote_opening() -> Fields:
+    """The client quote's first rows: whom it is for, and the valuation date."""
+    return Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date")))
+
+
+def quote_closing(breakeven_note: str, per: str, model_inputs: Row) -> tuple:
+    """The client quote's last blocks: breakeven, estimated value, model inputs, disclaimer."""
+    return (Fields("Breakeven and estimated value", (
+                Row("Breakeven final value", "=Breakeven", "level", note=breakeven_note),
+                Row("Estimated value", "=EstimatedValue", "money", key=True, note=per),
+                model_inputs)),
+            DISCLAIMER)
+
+
 
 GREEK_HEADERS = ("Delta (per index point)", "Gamma", "Vega (per vol point)", "Theta (per day)",
                  "Rho (per 1% of rate)")

@@ -22,12 +22,12 @@ from typing import ClassVar
 import numpy as np
 
 from .. import valuation
-from ..layout import (CLIENT, DISCLAIMER, GREEK_HEADERS, NOTE_MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page,
-                      Payout, Row, Scenarios, call, inputs, shown, text)
+from ..layout import (GREEK_HEADERS, NOTE_MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page, Payout, Row, Scenarios,
+                      call, inputs, issue_rows, quote_closing, quote_opening, shown)
 from ..fields import (DEFAULT_AMOUNT, INITIAL, PRICE, Contract, amount, date, fraction, in_order, require,
                       table)
 from ..market import Market
-from ..montecarlo import MonteCarlo
+from ..montecarlo import DEFAULT_SEED, MonteCarlo
 from ..product import Function, Quote, change, chosen_columns, final_values
 
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
@@ -209,9 +209,18 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> t
 
 # The template
 
-def note_layout(product, *, heading: str, subtitle: str, identity: tuple, example: BufferNote, dates: dict,
-                notes: dict, example_initial: float, examples: dict, grid: tuple, payment_lines: tuple,
-                market: dict, target_value: float) -> Layout:
+# What both notes' templates start from: the bearish supplement's dates, a hypothetical initial
+# value of 100 with its scenario grid, the market on the pricing date and a target value.
+DATES = {"Pricing date": ("PricingDate", dt.date(2023, 11, 29)), "Issue date": ("IssueDate", dt.date(2023, 12, 4))}
+EXAMPLE_INITIAL = 100.0
+GRID = tuple(50.0 + 5 * i for i in range(21))
+EXAMPLE_MARKET = dict(spot=100.0, as_of=dt.date(2023, 11, 29), vol=0.15, rate=0.053, div_yield=0.015, paths=None,
+                      seed=DEFAULT_SEED)
+TARGET = 965.0
+
+
+def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, example: BufferNote, notes: dict,
+                examples: dict, payment_lines: tuple) -> Layout:
     """A buffer note's template: Term Sheet, Scenarios, Payout, Valuation and Quote."""
     fields, terms = product.fields, vars(example)
     value = call(product, "VALUE")
@@ -232,8 +241,8 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
     example_table = call(product, "TABLE", finals="ExampleFinals", initial="ExampleInitial", columns="{2,3,4}")
     scenario_headers = ("Final underlying value", "Underlying return", "Payment at maturity", "Total return")
     term_sheet = Page("Term Sheet", (38, 38, 62), heading, subtitle, (
-        Fields("Key terms", (*identity, *inputs(fields, ("principal",), terms, notes),
-                             *(Row(label, day, "date", name, True) for label, (name, day) in dates.items()),
+        Fields("Key terms", (*issue_rows(cusip_isin), *inputs(fields, ("principal",), terms, notes),
+                             *(Row(label, day, "date", name, True) for label, (name, day) in DATES.items()),
                              *inputs(fields, ("final_date", "payment_date", "initial", "participation", "buffer",
                                               "max_return", "min_payment"), terms, notes))),
         Fields("Derived terms", derived),
@@ -244,10 +253,10 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
                   tuple(examples.values()), "ExampleFinals", "level", example_table, ("percent", "money", "percent"),
                   (None, "ExamplePayments", None), tuple(examples),
                   first_column=2, rows_above=(
-                      Row("Hypothetical initial underlying value", example_initial, "level", "ExampleInitial", True),
+                      Row("Hypothetical initial underlying value", EXAMPLE_INITIAL, "level", "ExampleInitial", True),
                       Row("Hypothetical final buffer value",
                           f"=ExampleInitial*(1{'-' if example.DIRECTION > 0 else '+'}Buffer)", "level"))),
-        Scenarios("Scenario grid (edit the final values)", ("", *scenario_headers), grid, "ScenarioFinals", "level",
+        Scenarios("Scenario grid (edit the final values)", ("", *scenario_headers), GRID, "ScenarioFinals", "level",
                   call(product, "TABLE", finals="ScenarioFinals", columns="{2,3,4}"), ("percent", "money", "percent"),
                   (None, "ScenarioPayments", None), first_column=2)))
     chart = Payout(tuple(np.round(np.arange(-1.0, 1.5001, 0.01), 2)), "Initial",
@@ -260,7 +269,7 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
                           "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; bond at rate + funding spread, "
                           "options at rate", (
-        Fields("Market inputs", inputs(fields, market_names, {**market, **terms}, {
+        Fields("Market inputs", inputs(fields, market_names, {**EXAMPLE_MARKET, **terms}, {
             "funding_spread": "the issuer's internal funding rate is rate + spread",
             "paths": "blank: as many as give a standard error of $0.01 per $1,000",
             "seed": "same inputs and seed, same digits"})),
@@ -275,12 +284,12 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
         ArrayRow("Greeks", "=" + call(product, "GREEKS"), ("greek",) * 5, headers=GREEK_HEADERS,
                  section="Risk per security (closed form)"),
         Fields("Setting the cap on the pricing date", (
-            Row("Target estimated value", target_value, "money", "TargetValue", True),
+            Row("Target estimated value", TARGET, "money", "TargetValue", True),
             Row("Maximum return giving the target", "=" + call(product, "SOLVE_MAX_RETURN"), "percent3")))))
     quote_changes = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), product.title + " Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
-        Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date"))),
+        quote_opening(),
         Fields("Key terms", (Row("Issuer", "=Issuer"), Row("Underlying", "=Underlying"),
                              *shown(fields, ("principal", "payment_date", "initial", "participation", "buffer",
                                              "max_return", "min_payment")))),
@@ -290,9 +299,5 @@ def note_layout(product, *, heading: str, subtitle: str, identity: tuple, exampl
                   ("QuotePayments", None), finals="=Initial*(1+QuoteChanges)", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
-        Fields("Breakeven and estimated value", (
-            Row("Breakeven final value", "=Breakeven", "level", note="at the issue price"),
-            Row("Estimated value", "=EstimatedValue", "money", key=True, note="per security"),
-            NOTE_MODEL_INPUTS)),
-        DISCLAIMER))
+        *quote_closing("at the issue price", "per security", NOTE_MODEL_INPUTS)))
     return Layout(product.key, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))

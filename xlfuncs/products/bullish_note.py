@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..layout import text
-from ..montecarlo import DEFAULT_SEED
 from ..product import Product
 from .buffer_note import MARKET, TARGET_VALUE, BufferNote, note_fields, note_functions, note_layout, note_quote
 
@@ -36,26 +34,19 @@ def layout():
     return note_layout(
         PRODUCT, heading=f"{TITLE} Linked to the S&P 500® Index (hypothetical terms)",
         subtitle="A hypothetical issue with the bearish note's issuer and dates · no CUSIP · blue cells are inputs",
-        identity=(text("Issuer", "Citigroup Global Markets Holdings Inc.", "Issuer"),
-                  text("Guarantor", "Citigroup Inc."), text("Underlying", "S&P 500® Index", "Underlying"),
-                  text("CUSIP / ISIN", "hypothetical")),
+        cusip_isin="hypothetical",
         example=BullishBufferNote(100.0, 1.5, 0.10, 0.25, 0.10, 1000.0, dt.date(2024, 12, 2), dt.date(2024, 12, 5),
                                   0.01),
-        dates={"Pricing date": ("PricingDate", dt.date(2023, 11, 29)),
-               "Issue date": ("IssueDate", dt.date(2023, 12, 4))},
         notes={"principal": "per security", "final_date": "its closing value is the final underlying value",
                "initial": "closing value on the pricing date (hypothetical 100.00)",
                "max_return": "of the principal; set on the pricing date", "min_payment": "of the principal"},
-        example_initial=100.0, examples=EXAMPLES, grid=tuple(50.0 + 5 * i for i in range(21)),
+        examples=EXAMPLES,
         payment_lines=(
             "Final above the initial value: $1,000 + $1,000 x underlying return x participation rate, up to the "
             "maximum return.",
             "Final from the final buffer value up to the initial value: $1,000.",
             "Final below the final buffer value: $1,000 + $1,000 x (underlying return + buffer percentage), at "
-            "least the minimum payment."),
-        market=dict(spot=100.0, as_of=dt.date(2023, 11, 29), vol=0.15, rate=0.053, div_yield=0.015,
-                    paths=None, seed=DEFAULT_SEED),
-        target_value=965.0)
+            "least the minimum payment."))
 
 
 PRODUCT = Product(

@@ -17,8 +17,8 @@ from .. import valuation
 from ..calendar import trading_days
 from ..fields import (DEFAULT_AMOUNT, INITIAL, Contract, TermError, amount, date, fraction, in_order, level,
                       require, table)
-from ..layout import (CLIENT, DISCLAIMER, GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Calendar, Fields, Layout, Notes, Page,
-                      Payout, Row, Scenarios, call, inputs, shown, text)
+from ..layout import (GREEK_HEADERS, MODEL_INPUTS, ArrayRow, Calendar, Fields, Layout, Notes, Page, Payout, Row,
+                      Scenarios, call, inputs, issue_rows, quote_closing, quote_opening, shown)
 from ..market import Market
 from ..montecarlo import DEFAULT_SEED, MonteCarlo
 from ..product import Function, Product, Quote, change, chosen_columns, final_values
@@ -295,8 +295,7 @@ def layout() -> Layout:
                       "Citigroup Global Markets Holdings Inc. · amended and restated pricing supplement No. "
                       "2025-USWR0006 of May 28, 2025 · CUSIP 173074TD7 · blue cells are inputs", (
         Fields("Key terms", (
-            text("Issuer", "Citigroup Global Markets Holdings Inc.", "Issuer"), text("Guarantor", "Citigroup Inc."),
-            text("Underlying", "S&P 500® Index", "Underlying"), text("CUSIP / ISIN", "173074TD7 / US173074TD75"),
+            *issue_rows("173074TD7 / US173074TD75"),
             *inputs(fields, ("notional", "premium"), terms,
                     {"notional": "per warrant", "premium": "per warrant, of the notional amount"}),
             Row("Pricing date", dt.date(2025, 5, 28), "date", "PricingDate", True),
@@ -374,7 +373,7 @@ def layout() -> Layout:
                  section="Risk per warrant (central differences of the exact value)")), landscape=True)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), f"{TITLE} Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
-        Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date"))),
+        quote_opening(),
         Fields("Key terms", (
             Row("Issuer", "=Issuer"), Row("Underlying", "=Underlying"), *shown(fields, ("notional",)),
             Row("Premium", "=PremiumAmount", "money"), *shown(fields, ("expiration", "initial")),
@@ -388,11 +387,7 @@ def layout() -> Layout:
                   ("QuotePayments", None, None), finals="=Lookback*(1+QuoteChanges)", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
-        Fields("Breakeven and estimated value", (
-            Row("Breakeven final value", "=Breakeven", "level", note="payment upon exercise equals the premium"),
-            Row("Estimated value", "=EstimatedValue", "money", key=True, note="per warrant"),
-            MODEL_INPUTS)),
-        DISCLAIMER))
+        *quote_closing("payment upon exercise equals the premium", "per warrant", MODEL_INPUTS)))
     return Layout(PRODUCT.key, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page,
                                      quote_page))
 
