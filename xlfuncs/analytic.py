@@ -82,9 +82,9 @@ def note_times(note: BufferNote, market: Market) -> tuple[float, float]:
     return market.time_to(note.final_date), market.time_to(note.payment_date)
 
 
-def bond_value(note: BufferNote, market: Market) -> float:
-    """The principal paid at maturity, discounted at the issuer's funding rate (rate + spread)."""
-    return note.principal * np.exp(-(market.rate + note.funding_spread) * note_times(note, market)[1])
+def bond_value(note: BufferNote, market: Market, t_pay: float) -> float:
+    """The principal paid at maturity (in `t_pay` years), discounted at the issuer's funding rate (rate + spread)."""
+    return note.principal * np.exp(-(market.rate + note.funding_spread) * t_pay)
 
 
 def note_value(note: BufferNote, market: Market) -> float:
@@ -92,14 +92,14 @@ def note_value(note: BufferNote, market: Market) -> float:
     t_fix, t_pay = note_times(note, market)
     legs = sum(weight * option_value(is_call, market.spot, strike, t_fix, t_pay, market.vol, market.rate,
                                      market.div_yield) for weight, is_call, strike in note.legs())
-    return float(bond_value(note, market) + legs)
+    return float(bond_value(note, market, t_pay) + legs)
 
 
 def note_greeks_per_unit(note: BufferNote, market: Market) -> np.ndarray:
     """Value and greeks of the note per security, rows as black_scholes, per-unit conventions."""
     t_fix, t_pay = note_times(note, market)
     bond_rate = market.rate + note.funding_spread
-    bond = bond_value(note, market)
+    bond = bond_value(note, market, t_pay)
     total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond if t_pay > 0 else 0.0, -t_pay * bond])  # paid: no accrual
     for weight, is_call, strike in note.legs():
         total += weight * black_scholes(is_call, market.spot, strike, t_fix, t_pay, market.vol,

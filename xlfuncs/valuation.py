@@ -74,7 +74,7 @@ def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Est
     t_fix, t_pay = analytic.note_times(note, market)
     if t_fix <= 0:
         return Estimate(note_value(note, market), 0.0, 0)
-    bond = analytic.bond_value(note, market)
+    bond = analytic.bond_value(note, market, t_pay)
     discount = np.exp(-market.rate * t_pay)
 
     # The control, the discounted final value, only where its lognormal tail is light: beyond a
