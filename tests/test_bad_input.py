@@ -30,7 +30,7 @@ def warrant(lookback=6000.0, **changes):
 CASES = [
     # text where a number belongs
     (note(initial="abc"), "initial must be a number, got 'abc'"),
-    (note(buffer="10%"), "buffer must be a number, got '10%'"),
+    (note(buffer="10%"), "buffer must be a fraction: 10% is 0.1, got '10%'"),
     (note(participation=True), "participation must be a number, got True"),
     (["NOTE_PAYMENT", [[95.0], ["n/a"]], *NOTE_TERMS],
      "final must be a number, got 'n/a' (row 2, column 1 of the range)"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from numbers import Real
 
@@ -78,6 +79,9 @@ class Field:
             if not isinstance(value, dt.date):
                 raise TermError(f"{self.name} must be a date, got {value!r}")
             return value
+        if isinstance(value, str) and self.hint and (percent := PERCENT.fullmatch(value.strip())):
+            number = float(percent[1].replace(",", "."))
+            raise TermError(f"{self.name} must be a fraction: {number:g}% is {number / 100:g}, got {value!r}")
         value = finite(self.name, value)
         if self.unit == "count" and not value.is_integer():
             raise TermError(f"{self.name} must be a whole number, got {value:g}")
@@ -86,6 +90,9 @@ class Field:
                 raise TermError(f"{self.name} must be a fraction: {value:g}% is {value / 100:g}, got {value:g}")
             raise TermError(f"{self.name} {self.rule()}, got {value:g}")
         return value
+
+
+PERCENT = re.compile(r"([+-]?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+))\s*%")  # text such as "300%" (Excel turns a typed 300% into 3)
 
 
 def shown(bound: float) -> str:

@@ -1,0 +1,217 @@
+"""Deal lists as spreadsheets and scripts save them: delimiters, encodings, decimal commas, blank
+rows, line numbers, trailing columns, YAML and JSON ids, and unit slips, each fault first
+reproduced as the issue reported it."""
+import csv
+import io
+import json
+
+import pytest
+
+from xlfuncs import quotes
+from xlfuncs.deals import DealListError, read_deals
+
+from test_quotes import EXAMPLES, HEADER, example_rows, listing, summary
+
+
+def example(deal_id):
+    return next(row for row in example_rows() if row["deal_id"] == deal_id)
+
+
+def european(value: str) -> str:
+    """A number as European Excel saves it: decimal comma."""
+    try:
+        float(value)
+    except ValueError:
+        return value
+    return value.replace(".", ",")
+
+
+def as_text(rows, delimiter=",", header=HEADER, convert=lambda v: v, trailing=0):
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header + [""] * trailing)
+    for row in rows:
+        writer.writerow([convert(row.get(column, "")) for column in header] + [""] * trailing)
+    return out.getvalue()
+
+
+def quoted_values(folder):
+    return {deal: float(row["value"]) for deal, row in summary(folder).items() if row["status"] == "written"}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The example list's values, quoted from the plain comma-separated UTF-8 file."""
+    out = tmp_path_factory.mktemp("reference")
+    records, _ = quotes.run(EXAMPLES, out)
+    return {r["deal_id"]: r["value"] for r in records}
+
+
+def test_a_semicolon_list_with_decimal_commas_gives_the_same_quotes(tmp_path, reference):
+    """Was: unknown column 'deal_id;client;...'; then 4550,58 read as 455058."""
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text(example_rows(), ";", convert=european), encoding="utf-8")
+    records, _ = quotes.run(path, tmp_path / "out")
+    assert {r["deal_id"]: r["value"] for r in records} == reference
+
+
+def test_a_tab_separated_list_is_read(tmp_path, reference):
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text(example_rows(), "\t"), encoding="utf-8")
+    records, _ = quotes.run(path, tmp_path / "out")
+    assert {r["deal_id"]: r["value"] for r in records} == reference
+
+
+def test_a_windows_1252_list_is_read_with_a_note(tmp_path, reference):
+    """Was: a UTF-8 decode error for the whole list."""
+    rows = [dict(row, client=row["client"] + " Zürich Señor") for row in example_rows()]
+    path = tmp_path / "deals.csv"
+    path.write_bytes(as_text(rows).encode("cp1252"))
+    notes = []
+    records, _ = quotes.run(path, tmp_path / "out", notes=notes)
+    assert {r["deal_id"]: r["value"] for r in records} == reference
+    assert {r["client"] for r in records} == {row["client"] for row in rows}
+    assert notes == [f"{path}: not UTF-8; read as Windows-1252 (save as CSV UTF-8 to be sure of accented text)"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_utf8_with_a_byte_order_mark_and_utf16_are_read(tmp_path, reference, encoding):
+    path = tmp_path / "deals.csv"
+    path.write_bytes(as_text(example_rows(), "\t" if encoding == "utf-16" else ",").encode(encoding))
+    notes = []
+    records, _ = quotes.run(path, tmp_path / "out", notes=notes)
+    assert {r["deal_id"]: r["value"] for r in records} == reference and notes == []
+
+
+def test_bytes_that_are_no_text_are_an_error_for_the_list(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_bytes(as_text(example_rows()[:1]).encode() + b"\x81\x8d\x8f\x90\x9d")
+    with pytest.raises(DealListError, match="is neither UTF-8 nor Windows-1252 text"):
+        read_deals(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1,234", "initial '1,234' is ambiguous in a semicolon-separated list"),
+    ("4.550", "initial '4.550' is ambiguous in a semicolon-separated list"),
+    ("4.550,58", "initial must be a plain number, without thousands separators"),
+])
+def test_a_value_that_could_be_a_thousands_group_is_refused_never_guessed(tmp_path, text, message):
+    rows = [dict(example("N-101"), initial=text), example("N-102")]
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text(rows, ";", convert=lambda v: v if v == text else european(v)))
+    deals, failures = read_deals(path)
+    assert [d.deal_id for d in deals] == ["N-102"] and deals[0].values["initial"] == 4550.58
+    assert failures[0]["deal_id"] == "N-101" and failures[0]["message"].startswith(message)
+
+
+@pytest.mark.parametrize("text, value", [("0,167", 0.167), ("0.167", 0.167), ("16,70e-2", 0.167)])
+def test_unambiguous_decimals_in_a_semicolon_list(tmp_path, text, value):
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text([dict(example("N-101"), vol=text)], ";"))
+    deals, failures = read_deals(path)
+    assert failures == [] and deals[0].values["vol"] == pytest.approx(value, rel=1e-15)
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_file_line_numbers(tmp_path):
+    """Was: a blank row (,,,,) a failed deal, an empty line shifting every later row number."""
+    rows = example_rows()[:3]
+    lines = as_text(rows).splitlines()
+    blank = "," * (len(HEADER) - 1)
+    bad = as_text([dict(example("N-104"), vol="16.7")]).splitlines()[1]
+    text = "\r\n".join([lines[0], lines[1], blank, "", lines[2], "   ", bad, lines[3], blank]) + "\r\n"
+    path = tmp_path / "deals.csv"
+    path.write_text(text)
+    deals, failures = read_deals(path)
+    assert [(d.row, d.deal_id) for d in deals] == [(2, rows[0]["deal_id"]), (5, rows[1]["deal_id"]),
+                                                   (8, rows[2]["deal_id"])]
+    assert [(f["row"], f["deal_id"]) for f in failures] == [(7, "N-104")]
+
+
+def test_a_quoted_value_over_several_lines_keeps_later_line_numbers(tmp_path):
+    rows = [dict(example("N-101"), client="Harbor\nPension Trust"), example("N-102")]
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text(rows))
+    deals, _ = read_deals(path)
+    assert [(d.row, d.client) for d in deals] == [(2, "Harbor\nPension Trust"), (4, example("N-102")["client"])]
+
+
+def test_empty_trailing_columns_are_ignored_and_a_value_under_no_header_is_that_deal_s_error(tmp_path):
+    """Was: trailing empty columns (as Excel saves a sheet with formatted empty columns) rejected the list."""
+    path = tmp_path / "deals.csv"
+    text = as_text(example_rows()[:3], trailing=3).splitlines()
+    text[2] = text[2] + "oops"
+    path.write_text("\n".join(text) + "\n")
+    deals, failures = read_deals(path)
+    assert [d.row for d in deals] == [2, 4]
+    assert failures[0]["row"] == 3 and failures[0]["message"] == (
+        f"column {len(HEADER) + 3} has no header but holds 'oops'")
+
+
+def test_headers_are_matched_without_case_or_spaces_and_may_not_repeat(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text(example_rows()[:1], header=HEADER).replace("deal_id,", " Deal_ID ,", 1))
+    assert [d.deal_id for d in read_deals(path)[0]] == [example_rows()[0]["deal_id"]]
+    path.write_text(as_text(example_rows()[:1], header=HEADER + ["vol"]))
+    with pytest.raises(DealListError, match="column 'vol' appears more than once"):
+        read_deals(path)
+
+
+def yaml_deal(deal_id_text: str) -> str:
+    fields = {k: v for k, v in example("N-101").items() if v and k != "deal_id"}
+    return f"- deal_id: {deal_id_text}\n" + "".join(f"  {k}: {v}\n" for k, v in fields.items())
+
+
+@pytest.mark.parametrize("text, deal_id", [("0123", "0123"), ("1e3", "1e3"), ("2025-05-28", "2025-05-28"),
+                                           ("yes", "yes"), ("1_000", "1_000"), ("0x1F", "0x1F")])
+def test_unquoted_yaml_ids_stay_as_written(tmp_path, text, deal_id):
+    """Was: 0123 retyped to 83 (an octal number), its quote named 83.xlsx."""
+    (tmp_path / "deals.yaml").write_text(yaml_deal(text))
+    records, _ = quotes.run(tmp_path / "deals.yaml", tmp_path / "out")
+    assert records[0]["deal_id"] == deal_id and records[0]["status"] == "written", records[0]["message"]
+    assert listing(tmp_path / "out") == sorted([f"{deal_id}.xlsx", "summary.csv"])
+
+
+def test_yaml_records_report_their_line(tmp_path):
+    text = yaml_deal("A-1") + yaml_deal("A-2").replace("vol: 0.150", "vol: 15")
+    (tmp_path / "deals.yaml").write_text(text)
+    deals, failures = read_deals(tmp_path / "deals.yaml")
+    assert [d.row for d in deals] == [1] and failures[0]["row"] == text.splitlines().index("- deal_id: A-2") + 1
+
+
+def test_json_ids_stay_as_written(tmp_path):
+    deal = {k: v for k, v in example("N-101").items() if v}
+    text = json.dumps([{**deal, "deal_id": "X"}]).replace('"X"', "1.50")
+    (tmp_path / "deals.json").write_text(text)
+    deals, failures = read_deals(tmp_path / "deals.json")
+    assert failures == [] and deals[0].deal_id == "1.50"
+
+
+@pytest.mark.parametrize("column, text, message", [
+    ("participation", "300%", "participation must be a fraction: 300% is 3, got '300%'"),
+    ("vol", "16.7 %", "vol must be a fraction: 16.7% is 0.167, got '16.7 %'"),
+    ("vol", "16.7", "vol must be a fraction: 16.7% is 0.167, got 16.7"),
+    ("max_return", "23", "max_return must be a fraction: 23% is 0.23, got 23"),
+    ("participation", "300", "participation must be a fraction: 300% is 3, got 300"),
+    ("spot", "4550%", "spot must be a number, got '4550%'"),
+])
+def test_a_percentage_where_a_fraction_belongs_is_refused_saying_what_to_type(tmp_path, column, text, message):
+    """Was: unit slips quoted (vol "1500%"), and "300%" refused without the fraction to type."""
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text([dict(example("N-101"), **{column: text})]))
+    records, _ = quotes.run(path, tmp_path / "out")
+    assert records[0]["status"] == "failed" and records[0]["message"] == message
+    assert listing(tmp_path / "out") == ["summary.csv"]
+
+
+def test_an_upper_strike_in_percent_is_refused(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(as_text([dict(example("W-201"), upper_strike="95")]))
+    records, _ = quotes.run(path, tmp_path / "out")
+    assert records[0]["message"] == "upper_strike must be a fraction: 95% is 0.95, got 95"
+
+
+def test_excel_cells_holding_percent_text_get_the_same_answer():
+    """The rule lives in the field: an Excel cell holding the text 300% gets the same message."""
+    from xlfuncs import excel
+    with pytest.raises(excel.TermError, match=r"participation must be a fraction: 300% is 3, got '300%'"):
+        excel.NOTE_PAYMENT(4000.0, 4550.58, "300%", 0.1, 0.25, 0.1)
