@@ -55,7 +55,7 @@ def cell(values, sheet_ref):
 def test_every_plain_formula_term_equals_its_python_twin(product):
     path = ROOT / "workbooks" / product.template
     calculation, cells = Calculation(path), names(path)
-    twins = [row for row in product.layout().rows() if row.twin]
+    twins = [row for row in product.layout().rows() if row.twin and row.name]  # unnamed ones: test_quote_sheet
     assert twins and all(row.name in cells for row in twins)
     fields = {name: field for name, field in product.deal_fields.items() if field.defined_name in cells}
     compared = errors = 0

@@ -9,6 +9,7 @@ Python twin, twin(contract, market), and the tests hold the two equal over many 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
 
@@ -57,8 +58,9 @@ class ArrayRow:
 
 @dataclass(frozen=True)
 class Scenarios:
-    """A scenario table: a column of inputs (final values, or changes when `finals` turns them
-    into final values), then the columns a call of the product's table function returns.
+    """A scenario table: a column of inputs (final values, or changes from the named `base`
+    value, turned into final values named `finals_name`), then the columns a call of the
+    product's table function returns.
 
     `table` is that call, over the range of final values and with its columns argument (e.g.
     NOTE_TABLE(ScenarioFinals,...,{2,3,4})); `units` are the formats of the columns it returns
@@ -73,7 +75,7 @@ class Scenarios:
     units: tuple[str, ...]
     names: tuple = ()
     labels: tuple[str, ...] = ()
-    finals: str = ""
+    base: str = ""
     finals_name: str = ""
     first_column: int = 1
     rows_above: tuple[Row, ...] = ()
@@ -84,12 +86,13 @@ class Payout:
     """The payout diagram: the product's line and the underlying's own against the change of
     the underlying from `base`. Its source cells sit beside the printed page, named with
     `prefix` (Changes, Finals, Payments, Line); `payment` calls the product's payment function
-    over {prefix}Finals, `line` turns {prefix}Payments into the plotted line."""
+    over {prefix}Finals; the plotted line is {prefix}Payments per `per`, less one if `less_one`."""
 
     changes: tuple[float, ...]
     base: str
     payment: str
-    line: str
+    per: str
+    less_one: bool
     headers: tuple[str, str, str, str]
     series: str
     y_title: str
@@ -193,6 +196,21 @@ DISCLAIMER = Disclaimer(
     "Indicative only: not an offer, a recommendation or the issuer's estimated value. Values come from a "
     "Black-Scholes model with the inputs shown; all payments are subject to the credit risk of the issuer and "
     "the guarantor. The pricing supplement governs.")
+def excel_text(value: float, decimals: int, percent: bool = False) -> str:
+    """Excel's TEXT(value, "#,##0.00") or TEXT(value, "0.0%"): the decimal digits Excel shows
+    (15 significant), rounded half away from zero."""
+    number = Decimal(repr(float(value))) * (100 if percent else 1)
+    rounded = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP) + 0  # -0.00 is 0.00
+    return f"{rounded:.{decimals}f}%" if percent else f"{rounded:,.{decimals}f}"
+
+
+def model_inputs(_, market) -> str:
+    return (f"spot {excel_text(market.spot, 2)}, vol {excel_text(market.vol, 1, True)}, rate "
+            f"{excel_text(market.rate, 2, True)}, dividend yield {excel_text(market.div_yield, 2, True)}")
+
+
 MODEL_INPUTS = Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")&", rate "'
-                   '&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")')
-NOTE_MODEL_INPUTS = Row("Model inputs", MODEL_INPUTS.value + '&", funding spread "&TEXT(FundingSpread,"0.00%")')
+                   '&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")', twin=model_inputs)
+NOTE_MODEL_INPUTS = Row("Model inputs", MODEL_INPUTS.value + '&", funding spread "&TEXT(FundingSpread,"0.00%")',
+                        twin=lambda note, market: f"{model_inputs(note, market)}, funding spread "
+                                                  f"{excel_text(note.funding_spread, 2, True)}")

@@ -1,7 +1,8 @@
 """Client quote workbooks: a product's template filled with a deal, its Quote sheet computed
-by the formulas engine (our Excel functions, so exactly what the live template would show)
-and written frozen to values with its payout chart; and the run's summary.csv. Every file is
-written to a temporary file beside its place and renamed.
+(quote_sheet.py, or the formulas engine for a changed template: our Excel functions either way,
+so exactly what the live template would show) and written as a one-page client document of
+values with its payout chart; and the run's summary.csv. Every file is written to a temporary
+file beside its place, checked, and renamed.
 """
 from __future__ import annotations
 
@@ -13,21 +14,21 @@ import json
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, unescape
-
-from openpyxl import load_workbook
+from xml.sax.saxutils import escape
 
 from . import xlsx
-from .deals import Deal, DealError
-from .engine import Calculation
+from .deals import Deal, DealError, DealListError
 from .excel import serial
 from .layout import CLIENT
-from .products import BY_KEY
+from .product import Product
+from .quote_sheet import QUOTE, QuoteSheet, formulas
+from .workbook import CHART_DATA
 
 SUMMARY = "summary.csv"
 SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", "value", "delta", "gamma", "vega",
-                   "theta", "rho", "breakeven", "output", "message")
+                   "theta", "rho", "breakeven", "output", "pdf", "message")
 
 
 def code_digest() -> str:
@@ -38,72 +39,136 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(deal: Deal, template_digest: str, code: str) -> str:
-    data = json.dumps([deal.deal_id, deal.client, deal.product, deal.terms, template_digest, code],
-                      default=str, sort_keys=True)
+def fingerprint(deal: Deal, template_digest: str, code: str, properties: "Properties") -> str:
+    """An opaque digest of everything a quote is made from: a quote holding it is up to date."""
+    data = json.dumps([deal.deal_id, deal.client, deal.product, deal.terms, template_digest, code,
+                       properties.author, properties.company], default=str, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def stored_quote(path: Path) -> tuple[str | None, dict]:
-    """The fingerprint and summary numbers stored in a client workbook, if it has them."""
+def stored_fingerprint(path: Path) -> str | None:
+    """The fingerprint a client workbook was written with, if it reopens and has one."""
     try:
         with zipfile.ZipFile(path) as package:
             core = package.read("docProps/core.xml").decode()
-    except (OSError, KeyError, ValueError):
-        return None, {}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
     found = re.search(r"<dc:identifier>xlfuncs:([0-9a-f]{64})</dc:identifier>", core)
-    numbers = re.search(r"<dc:description>(.*?)</dc:description>", core, flags=re.S)
-    try:
-        return (found[1] if found else None), (json.loads(unescape(numbers[1])) if numbers else {})
-    except json.JSONDecodeError:
-        return None, {}
+    return found[1] if found else None
+
+
+@dataclass(frozen=True)
+class Properties:
+    """What a client file says about itself: the product's title, the author and company chosen
+    for the run (none if not given); never the desk's numbers."""
+
+    author: str = ""
+    company: str = ""
+
+    def core(self, title: str, stamp: str, now: dt.datetime) -> bytes:
+        when = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        author = f"<dc:creator>{escape(self.author)}</dc:creator><cp:lastModifiedBy>{escape(self.author)}" \
+                 f"</cp:lastModifiedBy>" if self.author else ""
+        return (f'<cp:coreProperties xmlns:cp="{CORE}" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+                f'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                f"<dc:title>{escape(title)}</dc:title>{author}<dc:identifier>xlfuncs:{stamp}</dc:identifier>"
+                f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
+                f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
+                f"</cp:coreProperties>").encode()
+
+    def app(self) -> bytes:
+        company = f"<Company>{escape(self.company)}</Company>" if self.company else ""
+        return (f'<Properties xmlns="{APP}"><Application>xlfuncs</Application>{company}</Properties>').encode()
+
+
+CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def rendered_formulas(product: Product) -> dict:
+    from .templates import build  # the renderer, to know the formulas of an unchanged template
+    return formulas(build(product.layout()))[0]
 
 
 class QuoteBook:
-    """One product's template, loaded once per process: its engine model, names and the frozen
-    one-sheet Quote workbook that each deal's values are written into."""
+    """One product's template, loaded once per process: how its Quote sheet is computed (in
+    Python when its formulas are the product's layout's, else by the formulas engine), its
+    names, and the client page that each deal's values are written into."""
 
-    def __init__(self, template: Path):
-        self.template = Path(template)
-        self.calculation = Calculation(self.template)
-        wb = load_workbook(self.template)
-        self.names = {name: [(sheet, ref.replace("$", "")) for sheet, ref in defined.destinations]
-                      for name, defined in wb.defined_names.items()}
+    def __init__(self, template: Path, product: Product):
+        self.product, self.template = product, Path(template)
+        self.sheet = QuoteSheet(self.template, product, rendered_formulas(product))
+        self.calculation = None
+        if not self.sheet.matches_layout:
+            from .engine import Calculation  # only for templates changed beyond their constants
+            self.calculation = Calculation(self.template)
+        self.fields = {field.defined_name: field for field in product.deal_fields.values()}
+        missing = sorted(set(self.fields) - set(self.sheet.names))
+        if missing:
+            raise DealListError(f"{template}: names {', '.join(missing)} must each refer to one cell or column")
         with tempfile.TemporaryDirectory() as folder:
-            skeleton = Path(folder) / "quote.xlsx"
-            xlsx.frozen_sheet(self.template, "Quote", skeleton, plain=True)
-            with zipfile.ZipFile(skeleton) as package:
+            page = Path(folder) / "quote.xlsx"
+            printed = xlsx.client_page(self.template, QUOTE, page)
+            with zipfile.ZipFile(page) as package:
                 self.parts = {name: package.read(name) for name in package.namelist()}
-                self.quote_part = xlsx.sheet_parts(package)["Quote"]
+                sheet_parts = xlsx.sheet_parts(package)
+        inputs_here = [ref for name in [*self.fields, CLIENT] for sheet, refs in [self.sheet.names[name]]
+                       if sheet == QUOTE for ref in refs]
+        refs = dict.fromkeys([*inputs_here, *(ref for _, refs in self.sheet.outputs for ref in refs)])
+        shown = [ref for ref in refs if printed is None or xlsx.split_ref(ref)[1] <= printed]
+        self.slots = {sheet_parts[QUOTE]: xlsx.Slots(self.parts[sheet_parts[QUOTE]], shown)}
+        if len(shown) < len(refs):
+            data = sheet_parts[CHART_DATA]
+            self.slots[data] = xlsx.Slots(self.parts[data], [ref for ref in refs if ref not in shown])
 
     def inputs(self, deal: Deal) -> dict:
-        """The template's input cells set to the deal's terms, market inputs and client."""
-        changes = {}
-        fields = BY_KEY[deal.product].deal_fields
-        for column, value in [*deal.terms, ("client", deal.client)]:
-            name = fields[column].defined_name if column in fields else CLIENT
-            cells = [(sheet, cell) for sheet, ref in self.names[name] for cell in xlsx.range_cells(ref)]
-            values = list(value) if isinstance(value, tuple) else [value]
-            if len(values) > len(cells):
-                raise DealError(f"{column} has {len(values)} entries but the template has room for {len(cells)}")
-            for cell, item in zip(cells, values + [None] * (len(cells) - len(values))):
-                changes[cell] = excel_value(item)
-        return changes
+        """{defined name: Excel value} of every input a deal fills: its terms, market inputs and
+        settings (a term not given: its default, or blank), and the client."""
+        values, named = deal.values, {}
+        for name, field in self.fields.items():
+            value = values.get(field.name, field.default)
+            cells = self.sheet.names[name][1]
+            if field.shape == "list":
+                entries = list(value or ())
+                if len(entries) > len(cells):
+                    raise DealError(f"{field.name} has {len(entries)} entries but the template has room for "
+                                    f"{len(cells)}")
+                named[name] = [[entry] for entry in entries + [None] * (len(cells) - len(entries))]
+            else:
+                named[name] = excel_value(value)
+        return named
 
-    def write(self, deal: Deal, target: Path, summary: dict, stamp: str) -> None:
-        values = self.calculation.calculate(self.inputs(deal), sheets=["Quote"])
-        quote = {ref: value for (sheet, ref), value in values.items() if sheet == "QUOTE"}
-        errors = sorted(ref for ref, value in quote.items() if isinstance(value, xlsx.ErrorValue))
+    def values(self, deal: Deal) -> dict[str, object]:
+        """{A1: value} of the deal's Quote sheet cells that differ from the template's."""
+        contract, market, _ = deal.objects()
+        inputs = self.inputs(deal)
+        if self.calculation is None:
+            values = self.sheet.values(inputs, deal.client, contract, market)
+        else:
+            changes = {}
+            for name, value in [*inputs.items(), (CLIENT, deal.client)]:
+                sheet, refs = self.sheet.names[name]
+                flat = [row[0] for row in value] if isinstance(value, list) else [value]
+                changes.update({(sheet, ref): item for ref, item in zip(refs, flat)})
+            computed = self.calculation.calculate(changes, sheets=[QUOTE])
+            values = {ref: value for (sheet, ref), value in computed.items() if sheet == QUOTE.upper()}
+            values.update({ref: value for (sheet, ref), value in changes.items() if sheet == QUOTE})
+        errors = sorted(ref for ref, value in values.items() if isinstance(value, xlsx.ErrorValue))
         if errors:
-            raise DealError(f"the quote computes {quote[errors[0]]} in cell {errors[0]}")
+            raise DealError(f"the quote computes {values[errors[0]]} in cell {errors[0]}")
+        return values
+
+    def write(self, deal: Deal, target: Path, stamp: str, properties: Properties) -> None:
+        """The deal's client workbook at `target`, checked to reopen before it is put in place."""
         parts = dict(self.parts)
-        parts[self.quote_part] = xlsx.with_values(parts[self.quote_part], quote)
-        description = escape(json.dumps(summary))
-        parts["docProps/core.xml"] = parts["docProps/core.xml"].replace(
-            b"</cp:coreProperties>",
-            f"<dc:identifier>xlfuncs:{stamp}</dc:identifier><dc:description>{description}</dc:description>"
-            f"</cp:coreProperties>".encode())
-        xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts))
+        values = self.values(deal)
+        parts.update({part: slots.filled(values) for part, slots in self.slots.items()})
+        now = dt.datetime.now(dt.timezone.utc)
+        parts["docProps/core.xml"] = properties.core(self.product.title, stamp, now)
+        parts["docProps/app.xml"] = properties.app()
+        local = now.astimezone().timetuple()[:6]
+        xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts, local),
+                              check=xlsx.verify_package)
 
 
 def excel_value(value):
@@ -122,7 +187,7 @@ def write_summary(folder: Path, records: list[dict]) -> Path:
     path = folder / SUMMARY
 
     def write(handle):
-        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="backslashreplace", newline="")  # Excel reads the BOM
         writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for record in sorted(records, key=lambda r: r["row"]):

@@ -15,7 +15,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import xlsx
-from .engine import Calculation
 from .layout import PRODUCT_NAME, ArrayRow, Calendar, Disclaimer, Fields, Layout, Notes, Payout, Scenarios
 from .products import PRODUCTS
 from .workbook import (DATE, GREEK, HEADER_FILL, HEADER_FONT, LEVEL2, LEVEL3, LEVEL4, MONEY, MONEY_NEGATIVE,
@@ -72,15 +71,24 @@ def scenarios(sheet: Sheet, block: Scenarios) -> None:
         sheet.column(column, first + offset, [value], FORMATS[block.input_unit],
                      entry=not str(value).startswith("="))
     sheet.named_range(column, first, rows, block.input_name)
-    if block.finals:
+    if block.base:
         column += 1
-        sheet.array(column, first, rows, block.finals, FORMATS["level"], block.finals_name)
+        sheet.array(column, first, rows, finals_formula(block.base, block.input_name), FORMATS["level"],
+                    block.finals_name)
     sheet.array(column + 1, first, rows, "=" + block.table, FORMATS[block.units[0]], columns=len(block.units))
     for offset, (unit, name) in enumerate(zip(block.units, block.names or [None] * len(block.units))):
         for r in range(first, first + rows):
             sheet.ws.cell(r, column + 1 + offset).number_format = FORMATS[unit]
         sheet.named_range(column + 1 + offset, first, rows, name)
     sheet.row = first + rows + 1
+
+
+def finals_formula(base: str, changes: str) -> str:
+    return f"={base}*(1+{changes})"
+
+
+def line_formula(block: Payout) -> str:
+    return f"={block.prefix}Payments/{block.per}{'-1' if block.less_one else ''}"
 
 
 def payout(sheet: Sheet, block: Payout) -> None:
@@ -91,9 +99,9 @@ def payout(sheet: Sheet, block: Payout) -> None:
         sheet.cell(first, column + offset, header, font=HEADER_FONT, fill=HEADER_FILL, align="wrap")
     rows = len(block.changes)
     x = sheet.column(column, first + 1, list(block.changes), PERCENT2, f"{prefix}Changes")
-    sheet.array(column + 1, first + 1, rows, f"={block.base}*(1+{prefix}Changes)", LEVEL2, f"{prefix}Finals")
+    sheet.array(column + 1, first + 1, rows, finals_formula(block.base, f"{prefix}Changes"), LEVEL2, f"{prefix}Finals")
     sheet.array(column + 2, first + 1, rows, block.payment.replace("{prefix}", prefix), MONEY, f"{prefix}Payments")
-    y = sheet.array(column + 3, first + 1, rows, block.line.replace("{prefix}", prefix), PERCENT2, f"{prefix}Line")
+    y = sheet.array(column + 3, first + 1, rows, line_formula(block), PERCENT2, f"{prefix}Line")
     chart = scatter_chart("Payout Diagram", sheet, x, [(block.series, y), ("The Underlying", x)],
                           block.headers[0], block.y_title)
     sheet.ws.add_chart(chart, f"A{sheet.row}")
@@ -137,6 +145,7 @@ def build(layout: Layout) -> Workbook:
 
 def cached_values(path: Path, titles: list[str]) -> dict[str, dict[str, object]]:
     """Every computed cell of the workbook at `path`, by sheet title and cell."""
+    from .engine import Calculation  # the formulas engine, only where workbooks are computed
     by_upper = {title.upper(): title for title in titles}
     values: dict[str, dict[str, object]] = {}
     for (sheet, ref), value in Calculation(path).calculate().items():

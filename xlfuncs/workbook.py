@@ -3,12 +3,13 @@ defined names, charts and print set-up, over openpyxl."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import absolute_coordinate
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
@@ -181,12 +182,40 @@ def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, 
     return chart
 
 
-def plain_inputs(ws) -> None:
-    """Input cells styled as ordinary values: no fill, no box, black text."""
+CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' source cells
+
+
+def client_document(wb: Workbook, title: str) -> int | None:
+    """Make sheet `title` a finished one-page document: input cells styled as ordinary values
+    (no fill, no box, black text), fitted to one page, and the cells beyond its print area (a
+    chart's source) moved, at the same addresses, to a hidden CHART_DATA sheet its charts plot.
+    Returns the last printed column (None: no print area, nothing moved)."""
+    ws = wb[title]
     for row in ws.iter_rows():
         for cell in row:
             if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
                 cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
+    ws.page_setup.fitToHeight = 1
+    if not ws.print_area:
+        return None
+    printed = range_boundaries(ws.print_area.split(",")[0].split("!")[-1].replace("$", ""))[2]
+    data = wb.create_sheet(CHART_DATA)
+    data.sheet_state = "hidden"
+    for row in ws.iter_rows(min_col=printed + 1):
+        for cell in row:
+            if cell.value is not None:
+                data.cell(cell.row, cell.column, cell.value).number_format = cell.number_format
+            ws[cell.coordinate] = None
+    for index in range(printed + 1, ws.max_column + 1):
+        ws.column_dimensions.pop(get_column_letter(index), None)
+    source_sheet = re.compile(rf"^({re.escape(quote_sheetname(title))}|{re.escape(title)})!")
+    for chart in ws._charts:  # openpyxl keeps a loaded sheet's charts here only
+        chart.visible_cells_only = False
+        for series in chart.series:
+            for source in (series.xVal, series.yVal):
+                if source is not None and source.numRef is not None:
+                    source.numRef.f = source_sheet.sub(f"{quote_sheetname(CHART_DATA)}!", source.numRef.f)
+    return printed
 
 
 def conf_sheet(wb: Workbook, settings: dict[str, str]) -> None:

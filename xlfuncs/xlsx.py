@@ -7,19 +7,23 @@ the numbers. Rewriting the package with fixed timestamps makes a rebuild byte-fo
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
+from numbers import Real
 from pathlib import Path
+from xml.parsers import expat
+from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as safe_xml
 from openpyxl import load_workbook
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
-from .workbook import plain_inputs
+from .workbook import client_document
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -115,6 +119,56 @@ def set_value(cell: ET.Element, value, formula: bool) -> None:
         ET.SubElement(ET.SubElement(cell, q("is")), q("t")).text = str(value)
 
 
+class Slots:
+    """A worksheet part with chosen cells left open, serialized once, then filled with plain
+    values for each document by joining strings (no XML parsing per document)."""
+
+    def __init__(self, xml: bytes, refs):
+        sheet = SheetXml(xml)
+        self.refs, self.attributes = list(refs), []
+        cells = [sheet.cell(ref) for ref in self.refs]  # every one in place before any is marked
+        for number, cell in enumerate(cells):
+            for child in list(cell):
+                cell.remove(child)
+            cell.attrib.pop("t", None)
+            self.attributes.append("".join(f' {key}="{escape(value, QUOTED)}"' for key, value in cell.attrib.items()
+                                           if key != "r"))
+            cell.attrib = {"r": f"@{number}@"}
+        pieces = re.split(r'<c r="@([0-9]+)@" */>', sheet.bytes().decode("utf-8"))
+        self.texts, self.order = pieces[::2], [int(number) for number in pieces[1::2]]
+        if sorted(self.order) != list(range(len(self.refs))):
+            raise ValueError("a worksheet's cells could not be opened for values")
+
+    def filled(self, values: dict[str, object]) -> bytes:
+        """The part with `values` ({A1: value}) in its open cells (missing ones empty)."""
+        out = [self.texts[0]]
+        for number, text in zip(self.order, self.texts[1:]):
+            ref = self.refs[number]
+            out.append(cell_xml(ref, self.attributes[number], values.get(ref)))
+            out.append(text)
+        return "".join(out).encode("utf-8")
+
+
+QUOTED = {'"': "&quot;"}
+
+
+def cell_xml(ref: str, attributes: str, value) -> str:
+    """One <c> element holding a plain value (text always as an inline string)."""
+    if value is None or value == "":
+        return f'<c r="{ref}"{attributes}/>'
+    if isinstance(value, ErrorValue):
+        return f'<c r="{ref}"{attributes} t="e"><v>{escape(str(value))}</v></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{attributes} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, Real):
+        if not math.isfinite(value):
+            raise ValueError(f"cell {ref} would hold {value}")
+        return f'<c r="{ref}"{attributes}><v>{float(value)!r}</v></c>'
+    text = str(value)
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}"{attributes} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
 def with_cached_values(xml: bytes, values: dict[str, object]) -> bytes:
     """A worksheet part with `values` ({A1: value}) stored in its formula cells and in
     every cell of its array formulas' ranges."""
@@ -168,21 +222,39 @@ def rewrite(path: Path, values_by_sheet: dict[str, dict[str, object]] | None = N
     write_atomically(target or path, lambda handle: write_package(handle, parts))
 
 
-def write_package(handle, parts: dict[str, bytes]) -> None:
+def write_package(handle, parts: dict[str, bytes], when: tuple | None = None) -> None:
+    """An xlsx package of `parts`; entries stamped `when` (local time), else with FIXED_TIME and
+    the core properties' dates made stable."""
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as package:
         for name, content in parts.items():
-            package.writestr(zipfile.ZipInfo(name, FIXED_TIME), stable(name, content),
+            package.writestr(zipfile.ZipInfo(name, when or FIXED_TIME), content if when else stable(name, content),
                              compress_type=zipfile.ZIP_DEFLATED)
 
 
-def write_atomically(path: Path, write) -> None:
-    """Write a file through `write(handle)` into a temporary file beside `path`, then rename:
-    readers see the old file or the complete new one, never a half-written one."""
+def verify_package(path: Path) -> None:
+    """Raise a ValueError unless the file at `path` reopens as a package: a readable zip whose
+    every entry matches its checksum and whose every XML part is well-formed XML."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            for info in package.infolist():
+                content = package.read(info)  # checks the CRC
+                if info.filename.endswith((".xml", ".rels")):
+                    expat.ParserCreate().Parse(content, True)
+    except (zipfile.BadZipFile, expat.ExpatError, OSError) as error:
+        raise ValueError(f"the written workbook does not reopen: {error}") from None
+
+
+def write_atomically(path: Path, write, check=None) -> None:
+    """Write a file through `write(handle)` into a temporary file beside `path`, check it with
+    `check(temporary path)` if given, then rename: readers see the old file or the complete,
+    checked new one, never a half-written one."""
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
+        if check:
+            check(temporary)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
@@ -192,11 +264,11 @@ def write_atomically(path: Path, write) -> None:
         raise
 
 
-def frozen_sheet(path: Path, title: str, target: Path, plain: bool = False) -> None:
-    """A copy of one sheet of the xlsx at `path` with every formula frozen to its cached value,
-    its styles, merged cells and charts kept, written atomically to `target`. `plain` drops
-    the input-cell look (a finished document for a reader, not a form)."""
-
+def client_page(path: Path, title: str, target: Path) -> int | None:
+    """The sheet `title` of the xlsx at `path` as a document for a client (workbook.client_document:
+    one printed page, its charts' source on a hidden sheet), written atomically to `target`:
+    formulas frozen to their cached values, styles, merged cells and charts kept, no defined
+    names or other sheets. Returns the last printed column."""
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
         frozen = Path(folder) / "frozen.xlsx"
         rewrite(path, None, frozen)
@@ -205,8 +277,8 @@ def frozen_sheet(path: Path, title: str, target: Path, plain: bool = False) -> N
             wb.remove(sheet)
         for name in list(wb.defined_names):
             del wb.defined_names[name]
-        if plain:
-            plain_inputs(wb[title])
+        printed = client_document(wb, title)
         wb.active = 0
         wb.save(frozen)
         rewrite(frozen, {}, target)
+    return printed

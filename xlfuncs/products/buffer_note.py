@@ -260,7 +260,7 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
                   call(product, "TABLE", finals="ScenarioFinals", columns="{2,3,4}"), ("percent", "money", "percent"),
                   (None, "ScenarioPayments", None), first_column=2)))
     chart = Payout(tuple(np.round(np.arange(-1.0, 1.5001, 0.01), 2)), "Initial",
-                   "=" + call(product, "PAYMENT", final="{prefix}Finals"), "={prefix}Payments/Principal-1",
+                   "=" + call(product, "PAYMENT", final="{prefix}Finals"), "Principal", True,
                    ("Underlying return", "Final underlying value", "Payment at maturity", "Return on the securities"),
                    "The Securities", "Return on the securities", "")
     payout_page = Page("Payout", (16, 16, 16, 16, 16), "Payout Diagram",
@@ -296,7 +296,7 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
         Scenarios("Scenarios at maturity", ("Underlying return", "Final underlying value", "Payment at maturity",
                                             "Total return"), quote_changes, "QuoteChanges", "percent",
                   call(product, "TABLE", finals="QuoteFinals", columns="{3,4}"), ("money", "percent"),
-                  ("QuotePayments", None), finals="=Initial*(1+QuoteChanges)", finals_name="QuoteFinals"),
+                  ("QuotePayments", None), base="Initial", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
         *quote_closing("at the issue price", "per security", NOTE_MODEL_INPUTS)))

@@ -342,7 +342,7 @@ def layout() -> Layout:
                   call(PRODUCT, "TABLE", finals="ScenarioFinals", columns=TABLE_COLUMNS), TABLE_UNITS,
                   (None, None, None, None, "ScenarioPayments", None, None))), landscape=True)
     chart = Payout(tuple(np.round(np.arange(-1.0, 0.5001, 0.01), 2)), "Lookback",
-                   "=" + call(PRODUCT, "PAYMENT", final="{prefix}Finals"), "={prefix}Payments/Notional",
+                   "=" + call(PRODUCT, "PAYMENT", final="{prefix}Finals"), "Notional", False,
                    ("Change from the lookback value", "Final underlying value", "Payment upon exercise",
                     "Payment, % of notional"), "The Warrants", "Payment, % of notional", "")
     payout_page = Page("Payout", (16, 16, 16, 16, 16), "Payout Diagram",
@@ -384,7 +384,7 @@ def layout() -> Layout:
                                               "Payment upon exercise", "Payment minus premium", "Total return"),
                   (0.1, 0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5), "QuoteChanges", "percent",
                   call(PRODUCT, "TABLE", finals="QuoteFinals", columns="{6,7,8}"), ("money", "money_signed", "percent"),
-                  ("QuotePayments", None, None), finals="=Lookback*(1+QuoteChanges)", finals_name="QuoteFinals"),
+                  ("QuotePayments", None, None), base="Lookback", finals_name="QuoteFinals"),
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
         *quote_closing("payment upon exercise equals the premium", "per warrant", MODEL_INPUTS)))
