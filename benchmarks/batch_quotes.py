@@ -1,5 +1,7 @@
 """`xlfuncs quote` on 1,000 deals (half notes, half warrants, exact values and greeks)
-with --jobs 2: prints wall time, deals per second and peak memory (largest process)."""
+with --jobs 2: prints wall time, deals per second and peak memory (largest process); then, in
+one process, the cost of one quote (numbers, workbook, check, rename) against one openpyxl load
+and save of its template, measured in the same run (the target: at most one)."""
 import csv
 import os
 import platform
@@ -37,6 +39,33 @@ def deal_list(path: Path) -> None:
             writer.writerow(deal)
 
 
+def per_quote(deals_path: Path, folder: Path) -> None:
+    """Milliseconds per quote and per openpyxl load+save of the template, same process, same run."""
+    from openpyxl import load_workbook
+
+    from xlfuncs import quotes
+    from xlfuncs.deals import read_deals
+    from xlfuncs.products import BY_KEY
+    from xlfuncs.quote_book import Properties, QuoteBook
+
+    deals, _ = read_deals(deals_path)
+    for key in ("note", "warrant"):
+        template = quotes.template_folder() / quotes.TEMPLATES[key]
+        book = QuoteBook(template, BY_KEY[key])
+        sample = [deal for deal in deals if deal.product == key][:100]
+        start = time.perf_counter()
+        for deal in sample:
+            quotes.analyse(deal)
+            book.write(deal, folder / f"{deal.stem}.xlsx", "0" * 64, Properties())
+        quote = (time.perf_counter() - start) / len(sample) * 1e3
+        start = time.perf_counter()
+        for _ in range(10):
+            load_workbook(template).save(folder / "copy.xlsx")
+        openpyxl = (time.perf_counter() - start) / 10 * 1e3
+        print(f"{key}: {quote:.1f} ms per quote, {openpyxl:.1f} ms per openpyxl load+save of its template: "
+              f"{quote / openpyxl:.2f} of one")
+
+
 def main():
     with tempfile.TemporaryDirectory() as folder:
         deals = Path(folder) / "deals.csv"
@@ -50,6 +79,8 @@ def main():
         print(run.stdout.strip() or run.stderr.strip()[-500:])
         print(f"{DEALS} deals with --jobs 2: {seconds:.1f} s, {DEALS / seconds:.1f} deals per second, "
               f"peak memory {peak:.0f} MB (largest process)")
+        (Path(folder) / "single").mkdir()
+        per_quote(deals, Path(folder) / "single")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,20 @@ def write_deals(path, rows):
 
 
 def summary(folder):
-    return {row["deal_id"]: row for row in csv.DictReader((folder / "summary.csv").open(newline=""))}
+    return {row["deal_id"]: row for row in summary_rows(folder)}
+
+
+def summary_rows(folder):
+    """summary.csv's rows (UTF-8 with a byte order mark, so Excel reads accented names)."""
+    with (folder / "summary.csv").open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def listing(folder):
+    """The files a run leaves in its folder; besides them, only its lock file (hidden)."""
+    names = sorted(p.name for p in folder.iterdir())
+    assert [name for name in names if name.startswith(".")] == [".xlfuncs-quote.lock"]
+    return [name for name in names if not name.startswith(".")]
 
 
 def digests(paths):
@@ -70,19 +83,27 @@ def test_every_example_deal_becomes_a_client_workbook(example_run):
     assert re.fullmatch(r"16 deals: 16 written, 0 up to date, 0 failed in [\d.]+ s; summary in \S+summary.csv\n",
                         result.stdout)
     ids = [row["deal_id"] for row in example_rows()]
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{i}.xlsx" for i in ids] + ["summary.csv"])
+    assert listing(out) == sorted([f"{i}.xlsx" for i in ids] + ["summary.csv"])
 
 
 def test_client_workbook_is_the_quote_sheet_frozen_with_its_chart(example_run):
+    """One printed sheet of values; the chart's source cells on a hidden sheet, still plotted."""
     out, _, _ = example_run
     for path in out.glob("*.xlsx"):
         with zipfile.ZipFile(path) as package:
             assert package.testzip() is None
             sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/sheet")]
-            assert len(sheets) == 1 and b"<f" not in package.read(sheets[0])
+            assert len(sheets) == 2 and not any(b"<f" in package.read(sheet) for sheet in sheets)
         wb = openpyxl.load_workbook(path)
-        assert wb.sheetnames == ["Quote"] and len(wb["Quote"]._charts) == 1
+        assert wb.sheetnames == ["Quote", "Chart data"] and len(wb["Quote"]._charts) == 1
+        assert wb["Quote"].sheet_state == "visible" and wb["Chart data"].sheet_state == "hidden"
+        beside = [c.value for row in wb["Quote"].iter_rows(min_col=6) for c in row]  # beside the printed page
+        assert not any(beside) and wb["Chart data"].min_column > 5
+        chart = wb["Quote"]._charts[0]
+        assert chart.visible_cells_only is False
+        assert {s.yVal.numRef.f.split("!")[0] for s in chart.series} == {"'Chart data'"}
         assert wb["Quote"].print_area and not list(wb.defined_names)
+        assert wb["Quote"].page_setup.fitToHeight == 1 and wb["Quote"].page_setup.fitToWidth == 1
         fills = {cell.fill.fgColor.rgb for row in wb["Quote"].iter_rows() for cell in row}
         assert not any(str(rgb).endswith(INPUT_FILL.fgColor.rgb[-6:]) for rgb in fills)  # no form look
 
@@ -209,8 +230,8 @@ def test_bad_rows_are_reported_and_every_good_deal_is_still_produced(tmp_path, c
                  "window_start (2025-05-21) closed by "
                  "as_of (2025-05-28), got 2"]
     assert err == expected
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["N-101.xlsx", "W-201.xlsx", "summary.csv"]
-    statuses = {(r["row"], r["status"]) for r in csv.DictReader((tmp_path / "out" / "summary.csv").open())}
+    assert listing(tmp_path / "out") == ["N-101.xlsx", "W-201.xlsx", "summary.csv"]
+    statuses = {(r["row"], r["status"]) for r in summary_rows(tmp_path / "out")}
     assert ("2", "written") in statuses and ("14", "written") in statuses and ("3", "failed") in statuses
 
 
@@ -246,7 +267,7 @@ def test_text_that_starts_like_a_formula_is_written_as_text(tmp_path):
         sheet = package.read(next(n for n in package.namelist() if n.startswith("xl/worksheets/sheet"))).decode()
     assert "HYPERLINK" in sheet and "<f>" not in sheet and 't="inlineStr"' in sheet
     assert openpyxl.load_workbook(tmp_path / "out" / "SUM_1.xlsx")["Quote"]["B4"].value == client
-    row = next(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
+    row = summary_rows(tmp_path / "out")[0]
     assert row["client"] == "'" + client and row["deal_id"] == "'@SUM(1)"
 
 
@@ -267,11 +288,11 @@ def test_a_run_killed_midway_leaves_only_complete_workbooks_and_a_rerun_finishes
     for path in complete:  # renamed into place only when whole
         with zipfile.ZipFile(path) as package:
             assert package.testzip() is None
-        assert openpyxl.load_workbook(path).sheetnames == ["Quote"]
+        assert openpyxl.load_workbook(path).sheetnames == ["Quote", "Chart data"]
     records, _ = quotes.run(deals, out)
     statuses = [r["status"] for r in records]
     assert statuses.count("skipped") == len(complete) and statuses.count("written") == len(rows) - len(complete)
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{r['deal_id']}.xlsx" for r in rows] + ["summary.csv"])
+    assert listing(out) == sorted([f"{r['deal_id']}.xlsx" for r in rows] + ["summary.csv"])
 
 
 def test_templates_from_outside_are_parsed_with_defused_xml(tmp_path):
@@ -328,7 +349,8 @@ def test_a_template_without_the_names_a_deal_fills_is_refused(tmp_path):
     rows = [r for r in example_rows() if r["deal_id"] == "B-401"]
     result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
                  f"bullish_note={tmp_path / 'no_buffer.xlsx'}")
-    assert result.returncode == 2 and "a bullish_note template must name the cells Buffer" in result.stderr
+    assert result.returncode == 2
+    assert "a bullish_note template must name one cell or one column of cells Buffer" in result.stderr
 
 
 def test_deal_values_are_read_as_excel_reads_cells(tmp_path):
@@ -337,16 +359,22 @@ def test_deal_values_are_read_as_excel_reads_cells(tmp_path):
     rows = [{**base, "deal_id": "C-1", "initial": "4550,58"}, {**base, "deal_id": "C-2", "as_of": "45259"},
             {**base, "deal_id": "C-3", "final_date": "20241202"}]
     records = {r["deal_id"]: r for r in quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out")[0]}
-    assert records["C-1"]["message"] == "initial must be a number, got '4550,58'"
+    assert records["C-1"]["message"] == ("initial must be a plain number, without thousands separators and with a "
+                                         "decimal point (a decimal comma only in a semicolon-separated list), "
+                                         "got '4550,58'")
     assert records["C-2"]["status"] == "written"
     assert records["C-3"]["message"].startswith("final_date must be a date (an Excel serial from 61 to 2958465)")
 
 
-@pytest.mark.parametrize("text", ["1_000", "4550,58", "\u0664\u0665\u0665\u0660", "0x10", "4.5.5"])
-def test_text_a_spreadsheet_would_not_take_for_a_number_is_an_error(tmp_path, text):
+@pytest.mark.parametrize("text, separated", [("1_000", False), ("4550,58", True), ("\u0664\u0665\u0665\u0660", False),
+                                             ("0x10", False), ("4.5.5", True), ("4 550.58", True)])
+def test_text_a_spreadsheet_would_not_take_for_a_number_is_an_error(tmp_path, text, separated):
     base = next(r for r in example_rows() if r["deal_id"] == "N-101")
     records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [{**base, "initial": text}]), tmp_path / "out")
-    assert records[0]["message"] == f"initial must be a number, got {text!r}"
+    expected = (f"initial must be a plain number, without thousands separators and with a decimal point (a decimal "
+                f"comma only in a semicolon-separated list), got {text!r}" if separated
+                else f"initial must be a number, got {text!r}")
+    assert records[0]["message"] == expected
 
 
 def test_an_index_near_the_largest_level_is_quoted(tmp_path):
@@ -365,12 +393,14 @@ def test_an_empty_closes_list_in_yaml_is_no_closes_yet(tmp_path):
     assert records[0]["status"] == "written", records[0]["message"]
 
 
-@pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd.xlsx"), ("CON", "CON_.xlsx"),
-                                           ("a b/c:d", "a_b_c_d.xlsx"), ("N-101", "N-101.xlsx")])
+@pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd"), ("CON", "CON_"),
+                                           ("a b/c:d", "a_b_c_d"), ("N-101", "N-101"), ("x" * 120, "x" * 120)])
 def test_output_names_use_safe_characters_only(deal_id, name):
-    assert deal_lists.Deal(2, deal_id, "c", "note", ()).output_name == name
+    assert deal_lists.file_stem(deal_id) == name
 
 
-def test_a_deal_id_with_nothing_to_name_a_file_is_an_error():
-    with pytest.raises(deal_lists.DealError, match="deal_id must contain a letter or digit"):
-        deal_lists.Deal(2, "%%%", "c", "note", ()).output_name  # noqa: B018
+@pytest.mark.parametrize("deal_id, message", [("%%%", "deal_id must contain a letter or digit"),
+                                              ("x" * 121, "deal_id must name a file of at most 120 characters")])
+def test_a_deal_id_that_names_no_file_is_an_error(deal_id, message):
+    with pytest.raises(deal_lists.DealError, match=message):
+        deal_lists.file_stem(deal_id)

@@ -9,6 +9,16 @@ from . import supplement
 from .products import PRODUCTS
 
 
+def jobs(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return number
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="xlfuncs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -17,14 +27,29 @@ def main(argv=None) -> int:
     templates = commands.add_parser("templates", help="rebuild the template workbooks, with every "
                                                       "formula's value computed and cached")
     templates.add_argument("--out", type=Path, default=Path("workbooks"), help="folder (default: workbooks)")
-    quote = commands.add_parser("quote", help="turn a deal list into client quote workbooks, frozen to values")
-    quote.add_argument("deals", type=Path, help="deal list: .csv, .yaml or .json, one deal per row")
-    quote.add_argument("--out", type=Path, required=True, help="folder for the quotes and summary.csv")
-    quote.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    quote = commands.add_parser(
+        "quote", help="turn a deal list into client quote workbooks (and PDFs), frozen to values",
+        description="Turn a deal list into one client quote workbook per deal, DEAL_ID.xlsx (and DEAL_ID.pdf "
+                    "with --pdf), and summary.csv with every deal's status, value, greeks and breakeven. A bad "
+                    "deal is reported with its row and reason, its previous quote removed, and every good deal "
+                    "is still quoted. Up-to-date quotes are skipped. Exit status: 0 all quoted, 1 some deals "
+                    "failed, 2 nothing could be done (bad list, template or option), 130/143 interrupted "
+                    "(summary written).")
+    quote.add_argument("deals", type=Path, help="deal list: .csv (comma, semicolon or tab separated; UTF-8 or "
+                                                "Windows-1252), .yaml or .json; one deal per row")
+    quote.add_argument("--out", type=Path, required=True, help="folder for the quotes and summary.csv; one run "
+                                                               "at a time writes into it")
+    quote.add_argument("--jobs", type=jobs, default=1, help="worker processes, at least 1 (default 1)")
     quote.add_argument("--force", action="store_true", help="rebuild quotes that are up to date")
+    quote.add_argument("--pdf", action="store_true", help="also write each quote as a one-page PDF "
+                                                          "(needs LibreOffice's soffice)")
+    quote.add_argument("--author", default="", help="author written in each quote's document properties "
+                                                    "(default: none)")
+    quote.add_argument("--company", default="", help="company written in each quote's document properties "
+                                                     "(default: none)")
     quote.add_argument("--template", action="append", default=[], metavar="PRODUCT=PATH",
                        help=f"use another template for a product ({', '.join(p.key for p in PRODUCTS)}; "
-                            "repeatable)")
+                            "repeatable); it is checked and refused if unsafe or not the product's")
     args = parser.parse_args(argv)
     if args.command == "examples":
         print(supplement.report())
@@ -39,7 +64,8 @@ def main(argv=None) -> int:
               f"python3 -m pip install 'xlfuncs[{extra}]'", file=sys.stderr)
         return 2
     if args.command == "quote":
-        return quote_main(args.deals, args.out, args.jobs, args.force, args.template)
+        return quote_main(args.deals, args.out, args.jobs, args.force, args.template, args.author, args.company,
+                          args.pdf)
     for path in build_templates(args.out):
         print(f"wrote {path}")
     return 0

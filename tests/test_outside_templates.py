@@ -1,0 +1,138 @@
+"""Templates from outside (--template) are refused with exit 2 and a message, never a
+traceback, when they reach other files, are bombs, or are not the product's."""
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+
+from test_quotes import ROOT, cli, example_rows, write_deals
+
+NOTE_TEMPLATE = ROOT / "workbooks" / "bearish_buffer_note.xlsx"
+
+
+def run_with(tmp_path, template, product="note", deal="N-101"):
+    rows = [r for r in example_rows() if r["deal_id"] == deal]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"{product}={template}")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def repacked(source, target, change):
+    """A copy of the xlsx `source` with change(name, data) -> data (None drops) and extra parts."""
+    with zipfile.ZipFile(source) as inner, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as outer:
+        for name in inner.namelist():
+            data = change(name, inner.read(name))
+            if data is not None:
+                outer.writestr(name, data)
+        for name, data in change.extra.items() if hasattr(change, "extra") else ():
+            outer.writestr(name, data)
+    return target
+
+
+def test_a_formula_reading_another_workbook_is_refused(tmp_path):
+    """Was: a formula reference pulled another local workbook's data into every client quote."""
+    secret = openpyxl.Workbook()
+    secret.active["A1"] = "desk secret"
+    secret.save(tmp_path / "secret.xlsx")
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    wb["Quote"]["A60"] = f"='{tmp_path}/[secret.xlsx]Sheet'!A1"
+    wb.save(tmp_path / "linked.xlsx")
+    result = run_with(tmp_path, tmp_path / "linked.xlsx")
+    assert result.returncode == 2 and "Quote!A60 refers outside the workbook" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("formula", ['=INDIRECT("[secret.xlsx]Sheet!A1")', "=[1]Sheet1!A1",
+                                     "=WEBSERVICE(\"http://example.invalid\")", "=cmd|' /C calc'!A0"])
+def test_formulas_that_reach_outside_are_refused(tmp_path, formula):
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    wb["Term Sheet"]["H2"] = formula
+    wb.save(tmp_path / "reach.xlsx")
+    result = run_with(tmp_path, tmp_path / "reach.xlsx")
+    assert result.returncode == 2 and "Term Sheet!H2 refers outside the workbook" in result.stderr
+
+
+def test_external_link_parts_are_refused(tmp_path):
+    """Was: external-link parts copied into client quotes."""
+    def change(name, data):
+        if name == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"</Relationships>", b'<Relationship Id="rIdX" Type="http://schemas.openxmlformats.'
+                                b'org/officeDocument/2006/relationships/externalLink" Target="externalLinks/'
+                                b'externalLink1.xml"/></Relationships>')
+        return data
+    change.extra = {"xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/'
+                                                          b'spreadsheetml/2006/main"/>'}
+    result = run_with(tmp_path, repacked(NOTE_TEMPLATE, tmp_path / "links.xlsx", change))
+    assert result.returncode == 2 and "links to other workbooks (xl/externalLinks/externalLink1.xml)" in result.stderr
+
+
+def test_an_external_relationship_other_than_a_hyperlink_is_refused(tmp_path):
+    def change(name, data):
+        if name == "xl/worksheets/_rels/sheet5.xml.rels" or name.endswith("sheet1.xml.rels"):
+            return data.replace(b"</Relationships>", b'<Relationship Id="rIdZ" Type="http://schemas.openxmlformats.'
+                                b'org/officeDocument/2006/relationships/oleObject" Target="file:///C:/x.bin" '
+                                b'TargetMode="External"/></Relationships>')
+        return data
+    result = run_with(tmp_path, repacked(NOTE_TEMPLATE, tmp_path / "ole.xlsx", change))
+    assert result.returncode == 2 and "refers to an outside oleObject (file:///C:/x.bin)" in result.stderr
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    """Was: a 3 MB zip bomb accepted, peaking at 6.4 GB."""
+    def change(name, data):
+        return data
+    change.extra = {"xl/media/padding.bin": b"\0" * 60_000_000}
+    bomb = repacked(NOTE_TEMPLATE, tmp_path / "bomb.xlsx", change)
+    assert bomb.stat().st_size < 1_000_000
+    result = run_with(tmp_path, bomb)
+    assert result.returncode == 2 and "unpacks to" in result.stderr and "xl/media/padding.bin" in result.stderr
+
+
+def test_a_chart_part_entity_bomb_is_refused(tmp_path):
+    """Was: a traceback with exit 1."""
+    def change(name, data):
+        if name.startswith("xl/charts/chart"):
+            entities = (b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>')
+            return entities + data.split(b"?>", 1)[-1]
+        return data
+    result = run_with(tmp_path, repacked(NOTE_TEMPLATE, tmp_path / "entities.xlsx", change))
+    assert result.returncode == 2 and "cannot be read safely" in result.stderr
+    assert "DTDForbidden" in result.stderr or "EntitiesForbidden" in result.stderr
+
+
+def test_not_a_workbook_is_refused(tmp_path):
+    (tmp_path / "fake.xlsx").write_text("not a zip")
+    result = run_with(tmp_path, tmp_path / "fake.xlsx")
+    assert result.returncode == 2 and "cannot be read safely: BadZipFile" in result.stderr
+
+
+def test_a_template_without_our_names_is_refused(tmp_path):
+    """Was: a traceback with exit 1."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Quote"
+    wb.save(tmp_path / "plain.xlsx")
+    result = run_with(tmp_path, tmp_path / "plain.xlsx")
+    assert result.returncode == 2 and "is not a note template (its Product name is None)" in result.stderr
+
+
+def test_the_warrant_template_given_as_the_note_s_is_refused(tmp_path):
+    """Was: a traceback with exit 1."""
+    result = run_with(tmp_path, ROOT / "workbooks" / "bearish_put_warrant.xlsx")
+    assert result.returncode == 2 and 'is not a note template (its Product name is "warrant")' in result.stderr
+
+
+@pytest.mark.parametrize("destination", ["'Term Sheet'!$B$5,'Term Sheet'!$B$6", "'Term Sheet'!$B$5:$C$6"])
+def test_a_name_a_deal_fills_must_be_one_cell_or_column(tmp_path, destination):
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    wb.defined_names["Initial"] = openpyxl.workbook.defined_name.DefinedName("Initial", attr_text=destination)
+    wb.save(tmp_path / "union.xlsx")
+    result = run_with(tmp_path, tmp_path / "union.xlsx")
+    assert result.returncode == 2 and "must name one cell or one column of cells Initial" in result.stderr
+
+
+def test_a_copy_of_our_template_is_accepted(tmp_path):
+    shutil.copy(NOTE_TEMPLATE, tmp_path / "copy.xlsx")
+    result = run_with(tmp_path, tmp_path / "copy.xlsx")
+    assert result.returncode == 0, result.stderr

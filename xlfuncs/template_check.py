@@ -1,0 +1,120 @@
+"""Templates from outside (`--template`): checked before any quote is made, so a template can
+neither pull other files' data into client quotes nor exhaust the machine, and a template for
+another product or without the names a deal fills is refused with a message, not a traceback.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
+
+from . import calendar
+from .deals import DealListError
+from .layout import CLIENT, PRODUCT_NAME
+from .product import Product
+from .products import PRODUCTS
+
+MAX_PARTS = 500
+MAX_PART_BYTES = 20_000_000  # uncompressed; our templates' largest part is about 100 kB
+MAX_TOTAL_BYTES = 50_000_000
+EXTERNAL = re.compile(r"\[[^\]]*\]|\bINDIRECT\(|\bWEBSERVICE\(|\bFILTERXML\(|\bRTD\(|\bCALL\(|\bREGISTER\.ID\(|\|",
+                      re.IGNORECASE)  # [book]Sheet!A1, [1]Sheet!A1, functions that reach outside, DDE (app|topic)
+STRING = re.compile(r'"[^"]*"')
+CALENDAR = {function.name for function in calendar.FUNCTIONS}
+OUR_FUNCTIONS = {function.name for product in PRODUCTS for function in product.functions} | CALENDAR
+CALLS = re.compile(r"\b([A-Z][A-Z0-9_.]*)\(")
+
+
+def refuse(path: Path, reason: str) -> DealListError:
+    return DealListError(f"{path}: {reason}")
+
+
+def check_package(path: Path) -> None:
+    """A zip of sane size whose XML parts parse without DTDs or entities and hold no external
+    links or relationships other than hyperlinks."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            infos = package.infolist()
+            if len(infos) > MAX_PARTS:
+                raise refuse(path, f"has {len(infos)} parts; a template has at most {MAX_PARTS}")
+            total = sum(info.file_size for info in infos)
+            largest = max(infos, key=lambda info: info.file_size, default=None)
+            if largest and largest.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES:
+                raise refuse(path, f"unpacks to {total:,} bytes (part {largest.filename}: {largest.file_size:,}); "
+                                   f"a template unpacks to at most {MAX_TOTAL_BYTES:,}, each part "
+                                   f"{MAX_PART_BYTES:,}")
+            for info in infos:
+                name = info.filename
+                if name.lower().startswith("xl/externallinks/"):
+                    raise refuse(path, f"links to other workbooks ({name}); remove the links (Data > Edit Links "
+                                       f"> Break Link) and save it again")
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                root = safe_xml.fromstring(package.read(info), forbid_dtd=True)
+                if name.endswith(".rels"):
+                    for relation in root:
+                        kind = relation.get("Type", "").rsplit("/", 1)[-1]
+                        if relation.get("TargetMode") == "External" and kind != "hyperlink":
+                            raise refuse(path, f"refers to an outside {kind} ({relation.get('Target')}) in {name}")
+    except DealListError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, DefusedXmlException, safe_xml.ParseError) as error:
+        raise refuse(path, f"cannot be read safely: {type(error).__name__}: {error}") from None
+
+
+def check_template(path: Path, product: Product) -> None:
+    """Refuse (DealListError) a template that is unsafe, is not the product's (its PRODUCT_NAME
+    and the functions it calls), references other workbooks, or does not name each input a
+    deal of the product fills as one cell or column, and the client cell."""
+    path = Path(path)
+    if not path.is_file():
+        raise refuse(path, f"no {product.key} template there")
+    check_package(path)
+    try:
+        wb = load_workbook(path)
+    except Exception as error:  # openpyxl wraps the cause; report the first one
+        cause = error
+        while cause.__cause__ or cause.__context__:
+            cause = cause.__cause__ or cause.__context__
+        raise refuse(path, f"cannot be read safely: {type(cause).__name__}: {cause}") from None
+    if "Quote" not in wb.sheetnames:
+        raise refuse(path, "a template needs a Quote sheet")
+    named = wb.defined_names.get(PRODUCT_NAME)
+    key = named.attr_text if named else None
+    if key != f'"{product.key}"':
+        raise refuse(path, f"is not a {product.key} template (its {PRODUCT_NAME} name is {key})")
+    used = set()
+    for where, text in formulas(wb):
+        if EXTERNAL.search(STRING.sub('""', text)):
+            raise refuse(path, f"{where} refers outside the workbook ({text[:80]}); a template may use only "
+                               f"its own cells")
+        used.update(name.upper() for name in CALLS.findall(STRING.sub('""', text)))
+    others = sorted((used & OUR_FUNCTIONS) - {function.name for function in product.functions} - CALENDAR)
+    if others:
+        raise refuse(path, f"is not a {product.key} template: it calls {', '.join(others)}")
+    for name in [*(field.defined_name for field in product.deal_fields.values()), CLIENT]:
+        defined = wb.defined_names.get(name)
+        destinations = list(defined.destinations) if defined else []
+        if len(destinations) != 1 or not single_column(destinations[0][1]):
+            raise refuse(path, f"a {product.key} template must name one cell or one column of cells {name}")
+
+
+def single_column(ref: str) -> bool:
+    return bool(re.fullmatch(r"\$?([A-Z]+)\$?[0-9]+(:\$?\1\$?[0-9]+)?", ref))
+
+
+def formulas(wb):
+    """(where, formula text) of every formula cell, array formula and defined name."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                text = getattr(cell.value, "text", cell.value)
+                if isinstance(text, str) and text.startswith("="):
+                    yield f"{ws.title}!{cell.coordinate}", text
+    for scope in [wb, *wb.worksheets]:
+        for name, defined in scope.defined_names.items():
+            yield f"the name {name}", defined.attr_text or ""
