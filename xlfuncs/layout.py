@@ -81,6 +81,11 @@ class Scenarios:
     rows_above: tuple[Row, ...] = ()
 
 
+def finals_formula(base: str, changes: str) -> str:
+    """Final values from changes of a base value, as the templates compute them."""
+    return f"={base}*(1+{changes})"
+
+
 @dataclass(frozen=True)
 class Payout:
     """The payout diagram: the product's line and the underlying's own against the change of
@@ -93,6 +98,10 @@ class Payout:
     payment: str
     per: str
     less_one: bool
+
+    @property
+    def line(self) -> str:
+        return f"={self.prefix}Payments/{self.per}{'-1' if self.less_one else ''}"
     headers: tuple[str, str, str, str]
     series: str
     y_title: str

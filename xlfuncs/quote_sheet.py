@@ -20,7 +20,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from . import excel
 from .deals import DealError
 from .fields import TermError
-from .layout import CLIENT, ArrayRow, Calendar, Payout, Scenarios
+from .layout import CLIENT, ArrayRow, Calendar, Payout, Scenarios, finals_formula
 from .product import Product
 from .xlsx import range_cells
 
@@ -81,15 +81,15 @@ def evaluators(product: Product) -> dict[str, object]:
             if isinstance(block, Scenarios):
                 add("=" + block.table)
                 if block.base:
-                    found[f"={block.base}*(1+{block.input_name})"] = finals(block.base, block.input_name)
+                    found[finals_formula(block.base, block.input_name)] = finals(block.base, block.input_name)
             if isinstance(block, Payout):
-                for prefix in ("Payout", "QuotePayout"):
-                    found[f"={block.base}*(1+{prefix}Changes)"] = finals(block.base, f"{prefix}Changes")
-                    add(block.payment.replace("{prefix}", prefix))
-                    found[f"={prefix}Payments/{block.per}{'-1' if block.less_one else ''}"] = (
-                        lambda sheet, prefix=prefix, block=block: column(
-                            np.asarray(sheet.get(f"{prefix}Payments"), float).ravel() / sheet.number(block.per)
-                            - (1 if block.less_one else 0)))
+                prefix = block.prefix
+                found[finals_formula(block.base, f"{prefix}Changes")] = finals(block.base, f"{prefix}Changes")
+                add(block.payment.replace("{prefix}", prefix))
+                found[block.line] = (
+                    lambda sheet, prefix=prefix, block=block: column(
+                        np.asarray(sheet.get(f"{prefix}Payments"), float).ravel() / sheet.number(block.per)
+                        - (1 if block.less_one else 0)))
             if isinstance(block, ArrayRow):
                 add(block.formula)
             if isinstance(block, Calendar):
@@ -111,7 +111,7 @@ def formulas(wb) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], list
     return texts, arrays
 
 
-class Deal:
+class Evaluation:
     """One deal's evaluation: its names' values, computed on demand."""
 
     def __init__(self, model: "QuoteSheet", inputs: dict, contract, market):
@@ -156,7 +156,7 @@ class QuoteSheet:
         self.client_cells = [ref for sheet, refs in [self.names.get(CLIENT, ("", []))] if sheet == QUOTE
                              for ref in refs]
 
-    def value(self, destination: tuple[str, list[str]], deal: Deal):
+    def value(self, destination: tuple[str, list[str]], deal: Evaluation):
         """The value of a named cell (its formula's, else its constant) or of a named range (one
         array formula's, or a column of constants)."""
         sheet, refs = destination
@@ -172,7 +172,7 @@ class QuoteSheet:
             raise DealError(f"the template's range {sheet}!{refs[0]}:{refs[-1]} is not one array formula")
         return [[self.constants.get((sheet, ref))] for ref in refs]
 
-    def evaluate(self, formula: str, deal: Deal):
+    def evaluate(self, formula: str, deal: Evaluation):
         evaluate = self.evaluators.get(formula)
         if evaluate is None:
             raise DealError(f"the quote cannot compute {formula} without the formulas engine")
@@ -184,7 +184,7 @@ class QuoteSheet:
     def values(self, inputs: dict, client: str, contract, market) -> dict[str, object]:
         """{A1: value} of the Quote sheet's formula cells and client cells for a deal whose
         named inputs are `inputs` ({defined name: Excel value})."""
-        deal = Deal(self, {**inputs, CLIENT: client}, contract, market)
+        deal = Evaluation(self, {**inputs, CLIENT: client}, contract, market)
         values = {ref: client for ref in self.client_cells}
         for anchor, refs in self.outputs:
             result = self.evaluate(self.formulas[(QUOTE, anchor)], deal)

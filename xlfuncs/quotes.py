@@ -229,8 +229,8 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         else:
             interrupted = None
         finally:
-            for record in records:
-                if record["status"] == "failed" and "removed" not in record["message"]:
+            for record in records:  # a deal not quoted now has no current quote: an old one goes
+                if record["status"] in ("failed", "not done") and "removed" not in record["message"]:
                     withdraw(out, record)
                 elif record["status"] == "written" and not soffice:
                     (out / f"{record['stem']}.pdf").unlink(missing_ok=True)  # a PDF of the old quote

@@ -15,7 +15,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import xlsx
-from .layout import PRODUCT_NAME, ArrayRow, Calendar, Disclaimer, Fields, Layout, Notes, Payout, Scenarios
+from .layout import (PRODUCT_NAME, ArrayRow, Calendar, Disclaimer, Fields, Layout, Notes, Payout, Scenarios,
+                     finals_formula)
 from .products import PRODUCTS
 from .workbook import (DATE, GREEK, HEADER_FILL, HEADER_FONT, LEVEL2, LEVEL3, LEVEL4, MONEY, MONEY_NEGATIVE,
                        NOTE_FONT, PERCENT2, PERCENT3, WHOLE, Sheet, conf_sheet, define, excel_date,
@@ -83,14 +84,6 @@ def scenarios(sheet: Sheet, block: Scenarios) -> None:
     sheet.row = first + rows + 1
 
 
-def finals_formula(base: str, changes: str) -> str:
-    return f"={base}*(1+{changes})"
-
-
-def line_formula(block: Payout) -> str:
-    return f"={block.prefix}Payments/{block.per}{'-1' if block.less_one else ''}"
-
-
 def payout(sheet: Sheet, block: Payout) -> None:
     """The chart at the current row, its source cells beside the printed columns."""
     column, first = len(sheet.widths) + 3, 1
@@ -101,7 +94,7 @@ def payout(sheet: Sheet, block: Payout) -> None:
     x = sheet.column(column, first + 1, list(block.changes), PERCENT2, f"{prefix}Changes")
     sheet.array(column + 1, first + 1, rows, finals_formula(block.base, f"{prefix}Changes"), LEVEL2, f"{prefix}Finals")
     sheet.array(column + 2, first + 1, rows, block.payment.replace("{prefix}", prefix), MONEY, f"{prefix}Payments")
-    y = sheet.array(column + 3, first + 1, rows, line_formula(block), PERCENT2, f"{prefix}Line")
+    y = sheet.array(column + 3, first + 1, rows, block.line, PERCENT2, f"{prefix}Line")
     chart = scatter_chart("Payout Diagram", sheet, x, [(block.series, y), ("The Underlying", x)],
                           block.headers[0], block.y_title)
     sheet.ws.add_chart(chart, f"A{sheet.row}")
