@@ -239,7 +239,7 @@ def test_client_files_hold_no_desk_data_and_say_who_made_them_and_when(tmp_path)
     numbers = summary(out)["N-101"]
     for column in ("value", "delta", "gamma", "vega", "theta", "rho"):
         assert numbers[column][:8] not in core + app
-    assert "description" not in core and re.search(r"<dc:identifier>xlfuncs:[0-9a-f]{64}</dc:identifier>", core)
+    assert "description" not in core and re.search(r"<dc:identifier>xlfuncs:[0-9a-f]{64}:[0-9a-f]{64}</dc:identifier>", core)
     assert "<dc:creator>Jane Doe, Structured Sales</dc:creator>" in core and "openpyxl" not in core + app
     assert "<Company>Example &amp; Co</Company>" in app
     wb = openpyxl.load_workbook(out / "N-101.xlsx")

@@ -89,7 +89,8 @@ def read_records(path: Path, notes: list | None = None) -> list[tuple[int, dict]
         if suffix == ".csv":
             return csv_records(text, path)
         if suffix == ".json":
-            records = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)  # ids stay text
+            records = json.loads(text, parse_int=str, parse_float=str, parse_constant=str,  # ids stay text
+                                 object_pairs_hook=mapping)
             lines = range(1, len(records) + 1) if isinstance(records, list) else []
         else:
             loader = TextLoader(text)
@@ -103,8 +104,19 @@ def read_records(path: Path, notes: list | None = None) -> list[tuple[int, dict]
         raise DealListError(f"{path}: cannot be read: {error}") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise DealListError(f"{path}: must hold a list of deals, each a mapping of column to value")
-    return [(line, {str(key).strip().lower(): value for key, value in record.items()})
-            for line, record in zip(lines, records)]
+    return [(line, mapping(record.items())) for line, record in zip(lines, records)]
+
+
+def mapping(pairs) -> dict:
+    """A record's columns by name (without case or surrounding spaces); a name given twice is
+    that deal's error (UNNAMED), never one value silently winning."""
+    record = {}
+    for key, value in pairs:
+        name = str(key).strip().lower()
+        if name in record:
+            record[UNNAMED] = f"column {name!r} is given more than once"
+        record[name] = value
+    return record
 
 
 def decoded(data: bytes, path: Path, notes: list) -> str:
@@ -131,13 +143,17 @@ DELIMITERS = (",", ";", "\t")
 def csv_records(text: str, path: Path) -> list[tuple[int, dict]]:
     """The records of a CSV text whose delimiter is the one (comma, semicolon or tab) that splits
     its header into known columns. With semicolons, numbers may have decimal commas."""
+    lines = text.splitlines()
+    hint = re.fullmatch(r"\s*sep=(.)\s*", lines[0]) if lines else None  # Excel's "sep=;" first line
+    if hint:
+        text = text.split("\n", 1)[1] if "\n" in text else ""
     header_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(DELIMITERS, key=lambda d: sum(c.strip().lower() in KNOWN for c in next(csv.reader([header_line],
-                                                                                                      delimiter=d))))
+    delimiter = hint[1] if hint else max(DELIMITERS, key=lambda d: sum(
+        c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d))))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, records, line = None, [], 1
+    header, records, line, offset = None, [], 1, 1 if hint else 0
     for values in reader:
-        start, line = line, reader.line_num + 1
+        start, line = line + offset, reader.line_num + 1
         if not any(value.strip() for value in values):
             continue  # a blank row, as spreadsheets save them (",,,,") or an empty line
         if header is None:
@@ -172,7 +188,18 @@ class DecimalComma(str):
 
 class TextLoader(yaml.SafeLoader):
     """YAML with every scalar kept as text (0123 stays "0123", 2025-05-28 is converted as a
-    cell) except null, as a CSV cell is."""
+    cell) except null, as a CSV cell is; no aliases (a deal list needs none, and nested ones
+    expand without bound); a key given twice is that deal's error."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name, <<: *name) are not allowed in a deal list",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        return mapping((self.construct_object(key, deep=deep), self.construct_object(value, deep=deep))
+                       for key, value in node.value)
 
 
 TextLoader.yaml_implicit_resolvers = {
@@ -187,6 +214,7 @@ def cell_text(value) -> str | None:
     return text or None
 
 
+MAX_VALUE = 100  # characters of a number or date cell: more is no number, and not repeated in messages
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # as a spreadsheet writes one: no separators
 DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+([eE][+-]?[0-9]+)?")
@@ -199,9 +227,13 @@ def cell(field: Field, value):
     and an ISO date (2025-05-28) the date; other text stays text (and is refused as Excel refuses
     it). In a semicolon-separated list a decimal comma is read ("4550,58"), and a value that
     could be a thousands group or a decimal ("1,234", "1.234") is refused, never guessed."""
+    if isinstance(value, (list, dict)):
+        raise DealError(f"{field.name} must be one value, got a {type(value).__name__}")
     if not isinstance(value, str):
         return value
     text = value.strip()
+    if len(text) > MAX_VALUE:
+        raise DealError(f"{field.name} must be a number or a date, got {len(text):,} characters")
     if field.unit == "date" and ISO_DATE.fullmatch(text):
         try:
             return dt.date.fromisoformat(text)
@@ -250,6 +282,9 @@ def parse_deal(row: int, record: dict) -> Deal:
     unknown = [key for key in record if key not in KNOWN]
     if unknown:
         raise DealError(f"unknown column {unknown[0]!r}")
+    for name in IDENTITY:
+        if isinstance(record.get(name), (list, dict)):
+            raise DealError(f"{name} must be one value, got a {type(record[name]).__name__}")
     deal_id, client, key = (cell_text(record.get(name)) for name in IDENTITY)
     for name, value in zip(IDENTITY, (deal_id, client, key)):
         if value is None:

@@ -101,7 +101,7 @@ def shown(bound: float) -> str:
 
 
 LEVEL_MIN, LEVEL_MAX = 1e-6, 1e9  # index levels: far beyond any equity index, far from under- or overflow
-AMOUNT_MAX = 1e12  # principal, notional, prices
+AMOUNT_MIN, AMOUNT_MAX = 1e-6, 1e12  # principal, notional, prices: no subnormal amounts, whose ratios overflow
 
 
 def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False, high: float = LEVEL_MAX,
@@ -110,7 +110,7 @@ def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False
 
 
 def amount(name: str, help_text: str, label: str = "", **more) -> Field:
-    return Field(name, help_text, "money", 0, AMOUNT_MAX, low_open=True, label=label, **more)
+    return Field(name, help_text, "money", AMOUNT_MIN, AMOUNT_MAX, label=label, **more)
 
 
 def fraction(name: str, help_text: str, low: float, high: float, hint: str, label: str = "",

@@ -11,15 +11,17 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import xlsx
-from .deals import Deal, DealError, DealListError
+from .deals import XML_CHARACTER, Deal, DealError, DealListError
 from .excel import serial
 from .layout import CLIENT
 from .product import Product
@@ -46,15 +48,31 @@ def fingerprint(deal: Deal, template_digest: str, code: str, properties: "Proper
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+CORE_PART = "docProps/core.xml"
+
+
+def content_digest(parts: dict[str, bytes]) -> str:
+    """A digest of a package's parts but its core properties (which hold it)."""
+    digest = hashlib.sha256()
+    for name in sorted(parts):
+        if name != CORE_PART:
+            digest.update(f"{name}\0{len(parts[name])}\0".encode())
+            digest.update(parts[name])
+    return digest.hexdigest()
+
+
 def stored_fingerprint(path: Path) -> str | None:
-    """The fingerprint a client workbook was written with, if it reopens and has one."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            core = package.read("docProps/core.xml").decode()
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+    """The fingerprint a client workbook was written with, if it reopens whole and unchanged
+    since (a corrupted or edited quote has none, so it is made again)."""
+    if not Path(path).is_file():
         return None
-    found = re.search(r"<dc:identifier>xlfuncs:([0-9a-f]{64})</dc:identifier>", core)
-    return found[1] if found else None
+    try:
+        parts = xlsx.verify_package(path)
+    except ValueError:
+        return None
+    core = parts.get(CORE_PART, b"").decode(errors="replace")
+    found = re.search(r"<dc:identifier>xlfuncs:([0-9a-f]{64}):([0-9a-f]{64})</dc:identifier>", core)
+    return found[1] if found and found[2] == content_digest(parts) else None
 
 
 @dataclass(frozen=True)
@@ -65,7 +83,16 @@ class Properties:
     author: str = ""
     company: str = ""
 
+    def __post_init__(self):
+        for name, text in (("--author", self.author), ("--company", self.company)):
+            bad = next((char for char in text if not XML_CHARACTER.fullmatch(char)), None)
+            if bad is not None or len(text) > 255:
+                reason = f"holds the character U+{ord(bad):04X}" if bad is not None else f"is {len(text)} characters"
+                raise DealListError(f"{name} {reason}; a document property is at most 255 characters a "
+                                    f"workbook can hold")
+
     def core(self, title: str, stamp: str, now: dt.datetime) -> bytes:
+        """The core properties: `stamp` is the fingerprint, a colon and the content digest."""
         when = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         author = f"<dc:creator>{escape(self.author)}</dc:creator><cp:lastModifiedBy>{escape(self.author)}" \
                  f"</cp:lastModifiedBy>" if self.author else ""
@@ -158,14 +185,20 @@ class QuoteBook:
             raise DealError(f"the quote computes {values[errors[0]]} in cell {errors[0]}")
         return values
 
-    def write(self, deal: Deal, target: Path, stamp: str, properties: Properties) -> None:
-        """The deal's client workbook at `target`, checked to reopen before it is put in place."""
+    def write(self, deal: Deal, target: Path, stamp: str, properties: Properties, summary: dict) -> None:
+        """The deal's client workbook at `target`, checked to show the estimated value and
+        breakeven of its `summary` and to reopen before it is put in place."""
         parts = dict(self.parts)
         values = self.values(deal)
+        for label, number in (("estimated value", summary["value"]), ("breakeven", summary["breakeven"])):
+            if number is not None and not any(isinstance(value, Real) and not isinstance(value, bool) and
+                                              math.isclose(value, number, rel_tol=1e-9) for value in values.values()):
+                raise DealError(f"the template's Quote sheet does not show the {label} the summary reports "
+                                f"({number:,.6g}); its formulas compute something else")
         parts.update({part: slots.filled(values) for part, slots in self.slots.items()})
-        now = dt.datetime.now(dt.timezone.utc)
-        parts["docProps/core.xml"] = properties.core(self.product.title, stamp, now)
         parts["docProps/app.xml"] = properties.app()
+        now = dt.datetime.now(dt.timezone.utc)
+        parts[CORE_PART] = properties.core(self.product.title, f"{stamp}:{content_digest(parts)}", now)
         local = now.astimezone().timetuple()[:6]
         xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts, local),
                               check=xlsx.verify_package)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def evaluators(product: Product) -> dict[str, object]:
             found[formula] = evaluate
 
     def finals(base, changes):
-        return lambda sheet: column(sheet.number(base) * (1 + np.asarray(sheet.get(changes), float).ravel()))
+        return lambda sheet: column(sheet.number(base) * (1 + sheet.numbers(changes)))
 
     for page in product.layout().pages:
         for block in page.blocks:
@@ -88,8 +89,7 @@ def evaluators(product: Product) -> dict[str, object]:
                 add(block.payment.replace("{prefix}", prefix))
                 found[block.line] = (
                     lambda sheet, prefix=prefix, block=block: column(
-                        np.asarray(sheet.get(f"{prefix}Payments"), float).ravel() / sheet.number(block.per)
-                        - (1 if block.less_one else 0)))
+                        sheet.numbers(f"{prefix}Payments") / sheet.number(block.per) - (1 if block.less_one else 0)))
             if isinstance(block, ArrayRow):
                 add(block.formula)
             if isinstance(block, Calendar):
@@ -127,10 +127,17 @@ class Evaluation:
         return self.known[name]
 
     def number(self, name: str) -> float:
+        return self.numbers(name)[0]
+
+    def numbers(self, name: str) -> np.ndarray:
+        """A name's cells as Excel's arithmetic reads them: a blank is 0, text an error."""
         value = self.get(name)
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise DealError(f"the quote needs {name} as a number, got {value!r}")
-        return float(value)
+        cells = [cell for row in value for cell in row] if isinstance(value, list) else [value]
+        bad = next((cell for cell in cells if cell is not None and (isinstance(cell, bool) or
+                                                                    not isinstance(cell, Real))), None)
+        if bad is not None:
+            raise DealError(f"the template's {name} holds {bad!r} where a number belongs")
+        return np.array([0.0 if cell is None else float(cell) for cell in cells])
 
 
 class QuoteSheet:

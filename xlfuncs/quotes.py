@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,7 +93,12 @@ def quote_one(deal: Deal, target: str, stamp: str) -> dict:
         if deal.product not in books:
             books[deal.product] = QuoteBook(WORKER["templates"][deal.product], BY_KEY[deal.product])
         summary = analyse(deal)
-        books[deal.product].write(deal, Path(target), stamp, WORKER["properties"])
+        books[deal.product].write(deal, Path(target), stamp, WORKER["properties"], summary)
+        pdf = Path(target).with_suffix(".pdf")
+        try:
+            pdf.unlink(missing_ok=True)  # the old quote's PDF: made again or gone
+        except OSError as error:
+            return {**record_of(deal), "status": "failed", "message": f"its old {pdf.name} cannot be removed: {error}"}
         return {**record_of(deal), "status": "written", **summary, "output": Path(target).name, "message": ""}
     except (DealError, DealListError, TermError) as error:
         return {**record_of(deal), "status": "failed", "message": str(error)}
@@ -103,11 +109,23 @@ def quote_one(deal: Deal, target: str, stamp: str) -> dict:
                 "message": f"could not be quoted (an internal error; please report it): {type(error).__name__}: {error}"}
 
 
+def outcome(future, deal: Deal) -> dict:
+    """A worker's summary record, or "not done" if a worker process died (out of memory, killed)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return {**record_of(deal), "status": "not done",
+                "message": "a worker process died (out of memory or killed) before this deal was quoted; run again"}
+
+
 @contextmanager
 def folder_lock(out: Path):
     """Hold the output folder's lock for a run; another run holding it is an error saying so.
     The operating system releases it when the process ends, however it ends."""
-    handle = open(out / LOCK, "a+")
+    try:
+        handle = open(out / LOCK, "a+")
+    except OSError as error:
+        raise DealListError(f"{out}: cannot be written: {error}") from None
     try:
         try:
             if os.name == "nt":
@@ -165,17 +183,19 @@ def quote_all(todo: list, templates: dict, properties: Properties, jobs: int, re
             return
         pool = ProcessPoolExecutor(min(jobs, len(todo)), initializer=start_worker,
                                    initargs=(templates, properties, os.getpid()))
-        pending = {pool.submit(quote_one, *args) for args in todo}
+        deals = {pool.submit(quote_one, *args): args[0] for args in todo}
+        pending = set(deals)
         try:
             while pending:
                 check_stop()
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
-                    records.append(future.result())
+                    records.append(outcome(future, deals[future]))
                     bar.update()
         finally:  # on an interruption: the deals in progress finish (a fraction of a second)
             pool.shutdown(wait=True, cancel_futures=True)
-            records.extend(future.result() for future in pending if future.done() and not future.cancelled())
+            records.extend(outcome(future, deals[future]) for future in pending
+                           if future.done() and not future.cancelled())
     finally:
         bar.close()
 
@@ -232,9 +252,12 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
             for record in records:  # a deal not quoted now has no current quote: an old one goes
                 if record["status"] in ("failed", "not done") and "removed" not in record["message"]:
                     withdraw(out, record)
-                elif record["status"] == "written" and not soffice:
-                    (out / f"{record['stem']}.pdf").unlink(missing_ok=True)  # a PDF of the old quote
             summary = write_summary(out, records)
+        listed = {record.get("stem") for record in records}
+        others = sorted(path.name for path in out.glob("*.xlsx") if path.stem not in listed)
+        if others and notes is not None:
+            notes.append(f"{out}: {len(others)} quote(s) of deals not in this list left as they are: "
+                         f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}")
     if interrupted is not None:
         stopped = Interrupted()
         stopped.records, stopped.summary = records, summary
@@ -280,7 +303,7 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
         print(f"row {record['row']} ({record['deal_id'] or 'no deal_id'}): {record['message']}", file=sys.stderr)
     counts = {status: sum(r["status"] == status for r in records)
               for status in ("written", "skipped", "failed", "not done")}
-    stopped = f", {counts['not done']} not done (interrupted)" if code else ""
+    stopped = f", {counts['not done']} not done{' (interrupted)' if code else ''}" if counts["not done"] else ""
     print(f"{len(records)} deals: {counts['written']} written, {counts['skipped']} up to date, "
           f"{counts['failed']} failed{stopped} in {time.perf_counter() - started:.1f} s; summary in {summary}")
-    return code or (1 if counts["failed"] else 0)
+    return code or (1 if counts["failed"] or counts["not done"] else 0)

@@ -19,7 +19,8 @@ from .product import Product
 from .products import PRODUCTS
 
 MAX_PARTS = 500
-MAX_PART_BYTES = 20_000_000  # uncompressed; our templates' largest part is about 100 kB
+MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
+MAX_XML_BYTES = 5_000_000  # an XML part (parsed, so it also bounds the time to load)
 MAX_TOTAL_BYTES = 50_000_000
 EXTERNAL = re.compile(r"\[[^\]]*\]|\bINDIRECT\(|\bWEBSERVICE\(|\bFILTERXML\(|\bRTD\(|\bCALL\(|\bREGISTER\.ID\(|\|",
                       re.IGNORECASE)  # [book]Sheet!A1, [1]Sheet!A1, functions that reach outside, DDE (app|topic)
@@ -49,6 +50,9 @@ def check_package(path: Path) -> None:
                                    f"{MAX_PART_BYTES:,}")
             for info in infos:
                 name = info.filename
+                if name.endswith((".xml", ".rels")) and info.file_size > MAX_XML_BYTES:
+                    raise refuse(path, f"part {name} unpacks to {info.file_size:,} bytes; an XML part of a template "
+                                       f"is at most {MAX_XML_BYTES:,}")
                 if name.lower().startswith("xl/externallinks/"):
                     raise refuse(path, f"links to other workbooks ({name}); remove the links (Data > Edit Links "
                                        f"> Break Link) and save it again")
@@ -115,6 +119,15 @@ def formulas(wb):
                 text = getattr(cell.value, "text", cell.value)
                 if isinstance(text, str) and text.startswith("="):
                     yield f"{ws.title}!{cell.coordinate}", text
+    for ws in wb.worksheets:
+        for formatting in ws.conditional_formatting:
+            for rule in formatting.rules:
+                for text in rule.formula or ():
+                    yield f"a conditional format of {ws.title}!{formatting.sqref}", f"={text}"
+        for validation in ws.data_validations.dataValidation:
+            for text in (validation.formula1, validation.formula2):
+                if text:
+                    yield f"a data validation of {ws.title}!{validation.sqref}", f"={text}"
     for scope in [wb, *wb.worksheets]:
         for name, defined in scope.defined_names.items():
             yield f"the name {name}", defined.attr_text or ""

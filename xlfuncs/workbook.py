@@ -10,7 +10,9 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import absolute_coordinate, range_boundaries
+from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidationList
 from openpyxl.worksheet.formula import ArrayFormula
 
 MONEY = '"$"#,##0.00'
@@ -187,12 +189,17 @@ CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' sourc
 
 def client_document(wb: Workbook, title: str) -> int | None:
     """Make sheet `title` a finished one-page document: input cells styled as ordinary values
-    (no fill, no box, black text), fitted to one page, and the cells beyond its print area (a
+    (no fill, no box, black text), no comments, conditional formats or data validations,
+    fitted to one page, and the cells beyond its print area (a
     chart's source) moved, at the same addresses, to a hidden CHART_DATA sheet its charts plot.
     Returns the last printed column (None: no print area, nothing moved)."""
     ws = wb[title]
+    ws.conditional_formatting = ConditionalFormattingList()  # a document of values: no rules, no
+    ws.data_validations = DataValidationList()  # validations, no comments for the client
     for row in ws.iter_rows():
         for cell in row:
+            if cell.comment is not None:
+                cell.comment = None
             if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
                 cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
     ws.page_setup.fitToHeight = 1

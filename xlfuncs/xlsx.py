@@ -231,17 +231,19 @@ def write_package(handle, parts: dict[str, bytes], when: tuple | None = None) ->
                              compress_type=zipfile.ZIP_DEFLATED)
 
 
-def verify_package(path: Path) -> None:
-    """Raise a ValueError unless the file at `path` reopens as a package: a readable zip whose
-    every entry matches its checksum and whose every XML part is well-formed XML."""
+def verify_package(path: Path) -> dict[str, bytes]:
+    """The parts of the package at `path`, or a ValueError unless it reopens: a readable zip
+    whose every entry matches its checksum and whose every XML part is well-formed XML."""
+    parts = {}
     try:
         with zipfile.ZipFile(path) as package:
             for info in package.infolist():
-                content = package.read(info)  # checks the CRC
+                parts[info.filename] = content = package.read(info)  # checks the CRC
                 if info.filename.endswith((".xml", ".rels")):
                     expat.ParserCreate().Parse(content, True)
-    except (zipfile.BadZipFile, expat.ExpatError, OSError) as error:
-        raise ValueError(f"the written workbook does not reopen: {error}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, expat.ExpatError, OSError, EOFError, ValueError) as error:
+        raise ValueError(f"the workbook does not reopen: {error}") from None
+    return parts
 
 
 def write_atomically(path: Path, write, check=None) -> None:
