@@ -101,7 +101,7 @@ def shown(bound: float) -> str:
 
 
 LEVEL_MIN, LEVEL_MAX = 1e-6, 1e9  # index levels: far beyond any equity index, far from under- or overflow
-AMOUNT_MIN, AMOUNT_MAX = 1e-6, 1e12  # principal, notional, prices: no subnormal amounts, whose ratios overflow
+AMOUNT_MIN, AMOUNT_MAX = 1e-6, 1e12  # principal, notional: no subnormal amounts, whose ratios overflow
 
 
 def level(name: str, help_text: str, label: str = "", zero_allowed: bool = False, high: float = LEVEL_MAX,
@@ -137,7 +137,8 @@ FINALS = level("finals", "Final underlying values: a single column or row; one r
                zero_allowed=True, shape="list", high=FINAL_MAX)
 COLUMNS = Field("columns", "Which columns of the table to return, numbered from 1, e.g. {2,3}; blank or omitted: "
                            "all.", "count", 1, 8, default=None, shape="list")
-PRICE = amount("price", "Price per security or warrant: the payment to break even on, or the value to match.")
+PRICE = Field("price", "Price per security or warrant: the payment to break even on, or the value to match.", "money",
+              0, AMOUNT_MAX, low_open=True)  # a model value may be far below a cent
 DEFAULT_AMOUNT = 1000.0
 
 
