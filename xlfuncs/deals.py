@@ -143,10 +143,10 @@ DELIMITERS = (",", ";", "\t")
 def csv_records(text: str, path: Path) -> list[tuple[int, dict]]:
     """The records of a CSV text whose delimiter is the one (comma, semicolon or tab) that splits
     its header into known columns. With semicolons, numbers may have decimal commas."""
-    lines = text.splitlines()
-    hint = re.fullmatch(r"\s*sep=(.)\s*", lines[0]) if lines else None  # Excel's "sep=;" first line
+    first, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
+    hint = re.fullmatch(r"\s*sep=(.)\s*", first)  # Excel's "sep=;" first line
     if hint:
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = rest[0] if rest else ""
     header_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = hint[1] if hint else max(DELIMITERS, key=lambda d: sum(
         c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d))))

@@ -16,10 +16,11 @@ from pathlib import Path
 import formulas
 import numpy as np
 import schedula as sh
-from formulas.functions import wrap_func
+from formulas.functions import text as formulas_text
+from formulas.functions import wrap_func, wrap_ufunc
 from formulas.tokens.operand import XlError
 
-from . import excel
+from . import excel, layout
 from .xlsx import ErrorValue, range_cells
 
 CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
@@ -56,12 +57,26 @@ def as_engine_function(func):
     return wrap_func(call)
 
 
+TEXT_FORMATS = {"#,##0.00": (2, False), "0.0%": (1, True), "0.00%": (2, True)}  # those the layouts use
+
+
+def excel_text(value, format_code):
+    """TEXT as Excel computes it for the number formats our layouts use (the engine's own
+    writes 0.5 as "0,.50" and rounds 2.675 to "2.67"); any other, the engine's."""
+    known = TEXT_FORMATS.get(str(format_code))
+    if known and isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)) \
+            and np.isfinite(value):
+        return layout.excel_text(float(value), *known)
+    return formulas_text.xtext(value, format_code)
+
+
 @functools.lru_cache(maxsize=None)
 def register_functions() -> None:
-    """Make our Excel functions known to the engine (once per process)."""
+    """Make our Excel functions known to the engine (once per process), and Excel's TEXT."""
     functions = formulas.get_functions()
     for func in excel.FUNCTIONS:
         functions[func.__name__] = as_engine_function(func)
+    functions["TEXT"] = wrap_ufunc(excel_text, input_parser=lambda *args: args)
 
 
 class Calculation:

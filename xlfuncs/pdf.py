@@ -86,8 +86,12 @@ def convert_quotes(command: str, out: Path, records: list[dict], jobs: int, chec
     """A PDF beside each quote written this run, or quoted before but without a current PDF. A
     deal whose PDF cannot be made fails with the reason (its quote is then withdrawn); when the
     run is interrupted, the PDFs not yet made are said to be missing, the quotes stay."""
-    wanted = [record for record in records if record["status"] in ("written", "skipped")
-              and not current(out / f"{record['stem']}.pdf", out / f"{record['stem']}.xlsx")]
+    wanted = []
+    for record in (r for r in records if r["status"] in ("written", "skipped")):
+        if current(out / f"{record['stem']}.pdf", out / f"{record['stem']}.xlsx"):
+            record["pdf"] = f"{record['stem']}.pdf"
+        else:
+            wanted.append(record)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
     batches = []
     try:

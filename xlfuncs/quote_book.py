@@ -20,6 +20,9 @@ from numbers import Real
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
 from . import xlsx
 from .deals import XML_CHARACTER, Deal, DealError, DealListError
 from .excel import serial
@@ -139,10 +142,12 @@ class QuoteBook:
             with zipfile.ZipFile(page) as package:
                 self.parts = {name: package.read(name) for name in package.namelist()}
                 sheet_parts = xlsx.sheet_parts(package)
+            client_sheet = load_workbook(page)[QUOTE]
         inputs_here = [ref for name in [*self.fields, CLIENT] for sheet, refs in [self.sheet.names[name]]
                        if sheet == QUOTE for ref in refs]
         refs = dict.fromkeys([*inputs_here, *(ref for _, refs in self.sheet.outputs for ref in refs)])
         shown = [ref for ref in refs if printed is None or xlsx.split_ref(ref)[1] <= printed]
+        self.room = {ref: (client_sheet[ref].number_format, room(client_sheet, ref)) for ref in shown}
         self.slots = {sheet_parts[QUOTE]: xlsx.Slots(self.parts[sheet_parts[QUOTE]], shown)}
         if len(shown) < len(refs):
             data = sheet_parts[CHART_DATA]
@@ -190,11 +195,18 @@ class QuoteBook:
         breakeven of its `summary` and to reopen before it is put in place."""
         parts = dict(self.parts)
         values = self.values(deal)
-        for label, number in (("estimated value", summary["value"]), ("breakeven", summary["breakeven"])):
-            if number is not None and not any(isinstance(value, Real) and not isinstance(value, bool) and
-                                              math.isclose(value, number, rel_tol=1e-9) for value in values.values()):
-                raise DealError(f"the template's Quote sheet does not show the {label} the summary reports "
-                                f"({number:,.6g}); its formulas compute something else")
+        for name, number in (("EstimatedValue", summary["value"]), ("Breakeven", summary["breakeven"])):
+            for ref in self.sheet.key_cells[name]:
+                shown = values.get(ref)
+                if number is not None and not (isinstance(shown, Real) and not isinstance(shown, bool)
+                                               and math.isclose(shown, number, rel_tol=1e-9)):
+                    raise DealError(f"the template's Quote!{ref} shows {shown!r} as {name} where the summary "
+                                    f"reports {number:,.6g}; its formulas compute something else")
+        for ref, (number_format, width) in self.room.items():
+            text = shown_number(values.get(ref), number_format)
+            if text is not None and len(text) >= width:
+                raise DealError(f"the quote's cell {ref} is too narrow for {text} (the page would show ###): "
+                                f"amounts this large do not fit the template")
         parts.update({part: slots.filled(values) for part, slots in self.slots.items()})
         parts["docProps/app.xml"] = properties.app()
         now = dt.datetime.now(dt.timezone.utc)
@@ -202,6 +214,33 @@ class QuoteBook:
         local = now.astimezone().timetuple()[:6]
         xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts, local),
                               check=xlsx.verify_package)
+
+
+def room(ws, ref: str) -> float:
+    """The characters a cell's column holds (a merged cell: its merged columns')."""
+    for merged in ws.merged_cells.ranges:
+        if ref in merged:
+            return sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
+                       for c in range(merged.min_col, merged.max_col + 1))
+    return ws.column_dimensions[ref.rstrip("0123456789")].width or 8.43
+
+
+NUMBER_SECTION = re.compile(r'^(?P<currency>"\$")?-?(?P<grouped>#,##)?0(?:\.(?P<decimals>0+))?(?P<percent>%)?$')
+
+
+def shown_number(value, number_format: str) -> str | None:
+    """A number as a plain number format (#,##0.00, "$"#,##0.00, 0.00%) shows it, the minus
+    included; None for anything else (text, dates, other formats), which is never cut to ###."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        return None
+    sections = number_format.split(";")
+    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
+    match = NUMBER_SECTION.match(section.replace('-"$"', '"$"').lstrip("-"))
+    if number_format == "General" or not match:
+        return None
+    number = abs(value) * (100 if match["percent"] else 1)
+    digits = f"{number:{',' if match['grouped'] else ''}.{len(match['decimals'] or '')}f}"
+    return f"{'-' if value < 0 else ''}{'$' if match['currency'] else ''}{digits}{match['percent'] or ''}"
 
 
 def excel_value(value):

@@ -23,6 +23,7 @@ from .deals import DealError
 from .fields import TermError
 from .layout import CLIENT, ArrayRow, Calendar, Payout, Scenarios, finals_formula
 from .product import Product
+from .workbook import key_cells
 from .xlsx import range_cells
 
 FUNCTIONS = {function.__name__: function for function in excel.FUNCTIONS}
@@ -148,6 +149,8 @@ class QuoteSheet:
         formulas_book = load_workbook(template)
         values_book = load_workbook(template, data_only=True)
         self.formulas, self.arrays = formulas(formulas_book)
+        self.key_cells = {name: [cell.coordinate for cell in cells]
+                          for name, cells in key_cells(formulas_book[QUOTE]).items()}
         self.matches_layout = self.formulas == rendered
         self.constants = {(ws.title, cell.coordinate): excel_value(cell.value)
                           for ws in values_book.worksheets for row in ws.iter_rows() for cell in row}

@@ -93,12 +93,12 @@ def quote_one(deal: Deal, target: str, stamp: str) -> dict:
         if deal.product not in books:
             books[deal.product] = QuoteBook(WORKER["templates"][deal.product], BY_KEY[deal.product])
         summary = analyse(deal)
-        books[deal.product].write(deal, Path(target), stamp, WORKER["properties"], summary)
         pdf = Path(target).with_suffix(".pdf")
         try:
-            pdf.unlink(missing_ok=True)  # the old quote's PDF: made again or gone
+            pdf.unlink(missing_ok=True)  # the old quote's PDF, before the new quote: made again or gone
         except OSError as error:
             return {**record_of(deal), "status": "failed", "message": f"its old {pdf.name} cannot be removed: {error}"}
+        books[deal.product].write(deal, Path(target), stamp, WORKER["properties"], summary)
         return {**record_of(deal), "status": "written", **summary, "output": Path(target).name, "message": ""}
     except (DealError, DealListError, TermError) as error:
         return {**record_of(deal), "status": "failed", "message": str(error)}
@@ -181,7 +181,7 @@ def quote_all(todo: list, templates: dict, properties: Properties, jobs: int, re
                 records.append(quote_one(*args))
                 bar.update()
             return
-        pool = ProcessPoolExecutor(min(jobs, len(todo)), initializer=start_worker,
+        pool = ProcessPoolExecutor(min(jobs, len(todo), os.cpu_count() or 1), initializer=start_worker,
                                    initargs=(templates, properties, os.getpid()))
         deals = {pool.submit(quote_one, *args): args[0] for args in todo}
         pending = set(deals)
@@ -254,7 +254,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
                     withdraw(out, record)
             summary = write_summary(out, records)
         listed = {record.get("stem") for record in records}
-        others = sorted(path.name for path in out.glob("*.xlsx") if path.stem not in listed)
+        others = sorted(path.name for path in [*out.glob("*.xlsx"), *out.glob("*.pdf")] if path.stem not in listed)
         if others and notes is not None:
             notes.append(f"{out}: {len(others)} quote(s) of deals not in this list left as they are: "
                          f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}")
@@ -275,7 +275,8 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
     def interrupt(number, _frame):
         STOP.setdefault("signal", number)
 
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    stops = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {number: signal.signal(number, interrupt) for number in stops}
     try:
         chosen = {}
         for template in templates:

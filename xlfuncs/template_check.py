@@ -17,13 +17,17 @@ from .deals import DealListError
 from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
+from .workbook import PLAIN_FORMAT, key_cells
 
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
 MAX_XML_BYTES = 5_000_000  # an XML part (parsed, so it also bounds the time to load)
 MAX_TOTAL_BYTES = 50_000_000
-EXTERNAL = re.compile(r"\[[^\]]*\]|\bINDIRECT\(|\bWEBSERVICE\(|\bFILTERXML\(|\bRTD\(|\bCALL\(|\bREGISTER\.ID\(|\|",
+EXTERNAL = re.compile(r"\[[^\]]*\]|\b(INDIRECT|WEBSERVICE|FILTERXML|RTD|CALL|REGISTER\.ID|STOCKHISTORY|IMAGE|"
+                      r"CUBE[A-Z]*|FIELDVALUE)\(|\|",
                       re.IGNORECASE)  # [book]Sheet!A1, [1]Sheet!A1, functions that reach outside, DDE (app|topic)
+OUTSIDE_PARTS = ("xl/externallinks/", "xl/connections.xml", "xl/querytables/", "xl/pivotcache", "xl/embeddings/",
+                 "xl/activex/", "customxml/")  # links, data connections and queries, pivot caches, OLE objects
 STRING = re.compile(r'"[^"]*"')
 CALENDAR = {function.name for function in calendar.FUNCTIONS}
 OUR_FUNCTIONS = {function.name for product in PRODUCTS for function in product.functions} | CALENDAR
@@ -56,6 +60,9 @@ def check_package(path: Path) -> None:
                 if name.lower().startswith("xl/externallinks/"):
                     raise refuse(path, f"links to other workbooks ({name}); remove the links (Data > Edit Links "
                                        f"> Break Link) and save it again")
+                if name.lower().startswith(OUTSIDE_PARTS):
+                    raise refuse(path, f"holds {name}: a template may hold no data connections, queries, pivot "
+                                       f"caches or embedded objects")
                 if not name.endswith((".xml", ".rels")):
                     continue
                 root = safe_xml.fromstring(package.read(info), forbid_dtd=True)
@@ -100,11 +107,34 @@ def check_template(path: Path, product: Product) -> None:
     others = sorted((used & OUR_FUNCTIONS) - {function.name for function in product.functions} - CALENDAR)
     if others:
         raise refuse(path, f"is not a {product.key} template: it calls {', '.join(others)}")
+    for number, chart in enumerate(wb["Quote"]._charts, start=1):  # openpyxl keeps a sheet's charts here only
+        for ref in chart_references(chart):
+            if not re.match(r"^('Quote'|Quote)!", ref):
+                raise refuse(path, f"its Quote sheet's chart {number} plots {ref}; a client quote may plot only "
+                                   f"its own page's cells")
+    for name, cells in key_cells(wb["Quote"]).items():
+        if not cells:
+            raise refuse(path, f"its Quote sheet must show ={name} in a printed cell (inside its print area)")
+        for cell in cells:
+            if not PLAIN_FORMAT.fullmatch(cell.number_format):
+                raise refuse(path, f"Quote!{cell.coordinate} shows {name} with the number format "
+                                   f"{cell.number_format!r}; it must show the number as it is (like #,##0.00)")
     for name in [*(field.defined_name for field in product.deal_fields.values()), CLIENT]:
         defined = wb.defined_names.get(name)
         destinations = list(defined.destinations) if defined else []
         if len(destinations) != 1 or not single_column(destinations[0][1]):
             raise refuse(path, f"a {product.key} template must name one cell or one column of cells {name}")
+
+
+def chart_references(chart) -> list[str]:
+    """Every cell reference a chart's series take values or names from."""
+    refs = []
+    for series in chart.series:
+        for source in (series.val, series.xVal, series.yVal, series.cat, series.tx):
+            for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None)):
+                if ref is not None and ref.f:
+                    refs.append(ref.f)
+    return refs
 
 
 def single_column(ref: str) -> bool:

@@ -184,6 +184,28 @@ def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, 
     return chart
 
 
+def print_bounds(ws) -> tuple[int, int, int, int] | None:
+    """(first column, first row, last column, last row) of a sheet's print area, if it has one."""
+    return range_boundaries(ws.print_area.split(",")[0].split("!")[-1].replace("$", "")) if ws.print_area else None
+
+
+KEY_NUMBERS = ("EstimatedValue", "Breakeven")  # what a client quote must show, as the summary reports them
+PLAIN_SECTION = r'(?:"\$")?-?(?:"\$")?(?:#,##)?0(?:\.0+)?'
+PLAIN_FORMAT = re.compile(rf"General|{PLAIN_SECTION}(?:;{PLAIN_SECTION})?")  # no scaling, no words, no percent
+
+
+def key_cells(ws) -> dict[str, list]:
+    """The printed cells of a quote sheet that show each KEY_NUMBERS name (=EstimatedValue)."""
+    bounds = print_bounds(ws)
+    found = {name: [] for name in KEY_NUMBERS}
+    for row in ws.iter_rows():
+        for cell in row:
+            name = cell.value[1:] if isinstance(cell.value, str) and cell.value.startswith("=") else None
+            if name in found and bounds and bounds[0] <= cell.column <= bounds[2] and bounds[1] <= cell.row <= bounds[3]:
+                found[name].append(cell)
+    return found
+
+
 CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' source cells
 
 
@@ -205,7 +227,7 @@ def client_document(wb: Workbook, title: str) -> int | None:
     ws.page_setup.fitToHeight = 1
     if not ws.print_area:
         return None
-    printed = range_boundaries(ws.print_area.split(",")[0].split("!")[-1].replace("$", ""))[2]
+    printed = print_bounds(ws)[2]
     data = wb.create_sheet(CHART_DATA)
     data.sheet_state = "hidden"
     for row in ws.iter_rows(min_col=printed + 1):
@@ -219,9 +241,16 @@ def client_document(wb: Workbook, title: str) -> int | None:
     for chart in ws._charts:  # openpyxl keeps a loaded sheet's charts here only
         chart.visible_cells_only = False
         for series in chart.series:
-            for source in (series.xVal, series.yVal):
-                if source is not None and source.numRef is not None:
-                    source.numRef.f = source_sheet.sub(f"{quote_sheetname(CHART_DATA)}!", source.numRef.f)
+            for source in (series.val, series.xVal, series.yVal, series.cat, series.tx):
+                for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None)):
+                    if ref is None:
+                        continue
+                    cells = source_sheet.match(ref.f or "")
+                    if cells and range_boundaries(ref.f[cells.end():].replace("$", ""))[0] > printed:
+                        ref.f = f"{quote_sheetname(CHART_DATA)}!{ref.f[cells.end():]}"  # the moved cells
+                    for cache in ("numCache", "strCache"):  # no numbers of the template's own
+                        if hasattr(ref, cache):
+                            setattr(ref, cache, None)
     return printed
 
 

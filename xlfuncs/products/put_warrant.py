@@ -124,12 +124,14 @@ class PutWarrant(Contract):
 
         The market's `closes` hold one entry per window trading day from the start, None for a
         disrupted day. They must reach every day closed by `as_of`; entries for later days must
-        be blank, so one fixed range of the whole window can be passed all along."""
+        be blank, so one fixed range of the whole window can be passed all along (a range longer
+        than the window too, as the templates' 21 rows for a shorter window: blanks past it)."""
         as_of, closes = market.as_of, market.closes
         days, elapsed = self.window_days, self.closed_by(as_of)
-        if len(closes) > len(days):
+        if any(close is not None for close in closes[len(days):]):
             raise TermError(f"closes must have at most {len(days)} entries, one per window trading day, "
                             f"got {len(closes)}")
+        closes = closes[:len(days)]
         if len(closes) < elapsed:
             raise TermError(f"closes must have an entry for each of the {elapsed} window trading days from "
                             f"window_start ({days[0].isoformat()}) closed by as_of ({as_of.isoformat()}), "
