@@ -138,7 +138,7 @@ class QuoteBook:
             raise DealListError(f"{template}: names {', '.join(missing)} must each refer to one cell or column")
         with tempfile.TemporaryDirectory() as folder:
             page = Path(folder) / "quote.xlsx"
-            printed = xlsx.client_page(self.template, QUOTE, page)
+            printed = xlsx.frozen_sheet(self.template, QUOTE, page, client=True)
             with zipfile.ZipFile(page) as package:
                 self.parts = {name: package.read(name) for name in package.namelist()}
                 sheet_parts = xlsx.sheet_parts(package)

@@ -266,11 +266,11 @@ def write_atomically(path: Path, write, check=None) -> None:
         raise
 
 
-def client_page(path: Path, title: str, target: Path) -> int | None:
-    """The sheet `title` of the xlsx at `path` as a document for a client (workbook.client_document:
-    one printed page, its charts' source on a hidden sheet), written atomically to `target`:
+def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> int | None:
+    """A copy of the sheet `title` of the xlsx at `path`, written atomically to `target`:
     formulas frozen to their cached values, styles, merged cells and charts kept, no defined
-    names or other sheets. Returns the last printed column."""
+    names or other sheets; with `client`, made a document for a client (workbook.client_document:
+    one printed page, its charts' source on a hidden sheet), returning the last printed column."""
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
         frozen = Path(folder) / "frozen.xlsx"
         rewrite(path, None, frozen)
@@ -279,7 +279,7 @@ def client_page(path: Path, title: str, target: Path) -> int | None:
             wb.remove(sheet)
         for name in list(wb.defined_names):
             del wb.defined_names[name]
-        printed = client_document(wb, title)
+        printed = client_document(wb, title) if client else None
         wb.active = 0
         wb.save(frozen)
         rewrite(frozen, {}, target)
