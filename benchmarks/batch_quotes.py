@@ -55,8 +55,7 @@ def per_quote(deals_path: Path, folder: Path) -> None:
         sample = [deal for deal in deals if deal.product == key][:100]
         start = time.perf_counter()
         for deal in sample:
-            quotes.analyse(deal)
-            book.write(deal, folder / f"{deal.stem}.xlsx", "0" * 64, Properties())
+            book.write(deal, folder / f"{deal.stem}.xlsx", "0" * 64, Properties(), quotes.analyse(deal))
         quote = (time.perf_counter() - start) / len(sample) * 1e3
         start = time.perf_counter()
         for _ in range(10):
