@@ -190,8 +190,9 @@ def test_an_amount_too_large_for_the_page_fails_instead_of_showing_hashes(tmp_pa
     records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out")
     assert records[0]["status"] == "failed"
     assert "is too narrow for $" in records[0]["message"] and "(the page would show ###)" in records[0]["message"]
-    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [dict(deal, principal="1000000")]), tmp_path / "out")
-    assert records[0]["status"] == "written"
+    for principal in ("1000000", "1000000000", "10000000000"):  # wide, and they fit (LibreOffice prints them)
+        records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [dict(deal, principal=principal)]), tmp_path / "out")
+        assert records[0]["status"] == "written", records[0]["message"]
 
 
 @pytest.mark.parametrize("part", ["xl/connections.xml", "xl/pivotCache/pivotCacheDefinition1.xml",
@@ -330,3 +331,87 @@ def test_a_subnormal_amount_is_refused():
     from xlfuncs import excel
     with pytest.raises(excel.TermError, match=r"principal must be from 1e-06 to 1e\+12, got 4.94066e-324"):
         excel.NOTE_PAYMENT(4000.0, 4550.58, 3, 0.1, 0.25, 0.1, 5e-324)
+
+
+def key_cell(wb):
+    return next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=EstimatedValue")
+
+
+def hide_row(wb):
+    wb["Quote"].row_dimensions[key_cell(wb).row].hidden = True
+
+
+def squeeze_row(wb):
+    wb["Quote"].row_dimensions[key_cell(wb).row].height = 0.75
+
+
+def whiten(wb):
+    cell = key_cell(wb)
+    cell.font = openpyxl.styles.Font(color="FFFFFF", size=12, bold=True)
+
+
+def minus_format(wb):
+    key_cell(wb).number_format = '-"$"#,##0.00'
+
+
+def whole_dollars(wb):
+    key_cell(wb).number_format = "0"
+
+
+@pytest.mark.parametrize("change, message", [
+    (hide_row, "must show =EstimatedValue in a printed cell"), (squeeze_row, "must show =EstimatedValue in a printed cell"),
+    (whiten, "must show =EstimatedValue in a printed cell"),
+    (minus_format, "shows EstimatedValue with the number format '-\"$\"#,##0.00'"),
+    (whole_dollars, "shows EstimatedValue with the number format '0'")])
+def test_a_key_number_hidden_or_shown_otherwise_than_it_is_is_refused(tmp_path, change, message):
+    """Third review: a hidden row, a 0.75 pt row, a white font beside a marked-up copy; a literal
+    minus (-$978.12); whole dollars (978 for 978.12)."""
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    change(wb)
+    wb.save(tmp_path / "t.xlsx")
+    result = run_with(tmp_path, tmp_path / "t.xlsx")
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def currency(wb):
+    key_cell(wb).number_format = '"$"#,##0.00_);("$"#,##0.00)'
+
+
+def accounting(wb):
+    key_cell(wb).number_format = '_("$"* #,##0.00_);_("$"* (#,##0.00);_("$"* "-"??_);_(@_)'
+
+
+def two_ranges(wb):
+    wb["Quote"].print_area = ["A40:E55", "A1:E39"]
+
+
+def grouped_columns(wb):
+    columns = wb["Quote"].column_dimensions
+    columns["C"].min, columns["C"].max = 3, 5
+    del columns["D"], columns["E"]
+
+
+@pytest.mark.parametrize("change", [currency, accounting, two_ranges, grouped_columns])
+def test_common_formats_print_areas_and_column_groups_are_accepted(tmp_path, change):
+    """Third review: Excel's Currency and Accounting formats, a print area of two ranges and
+    columns saved as one group were refused or failed a $1,000,000 note."""
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    change(wb)
+    wb.save(tmp_path / "t.xlsx")
+    rows = [dict(example("N-101"), principal="1000000")]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"note={tmp_path / 't.xlsx'}")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_markup_below_a_billionth_is_caught(tmp_path):
+    """Third review: a (1+9.9E-10) markup on a $800,000,000 note moved the client's value $0.77."""
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    sheet, ref = next(iter(wb.defined_names["EstimatedValue"].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    cell.value = f"=({cell.value[1:]})*(1+9.9E-10)"
+    wb.save(tmp_path / "t.xlsx")
+    rows = [dict(example("N-101"), principal="800000000")]
+    result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
+                 f"note={tmp_path / 't.xlsx'}")
+    assert result.returncode == 1 and "as EstimatedValue where the summary reports" in result.stderr

@@ -87,9 +87,11 @@ def test_the_fast_path_equals_the_engine_cell_for_cell(deals, key):
 @pytest.mark.parametrize("value, decimals, percent, text", [
     (4550.58, 2, False, "4,550.58"), (0.0125, 1, True, "1.3%"), (0.00125, 2, True, "0.13%"),
     (1234567.005, 2, False, "1,234,567.01"), (-0.0125, 1, True, "-1.3%"), (0.1675, 1, True, "16.8%"),
-    (-0.00001, 2, True, "0.00%"), (0.0, 2, True, "0.00%"), (0.06505, 2, True, "6.51%"), (2.675, 2, False, "2.68")])
+    (-0.00001, 2, True, "0.00%"), (0.0, 2, True, "0.00%"), (0.06505, 2, True, "6.51%"), (2.675, 2, False, "2.68"),
+    (0.05 + 0.1175, 1, True, "16.8%"), (1234.5649999999998, 2, False, "1,234.57"), (0.000049999999999999996, 2, True, "0.01%")])
 def test_model_inputs_text_rounds_as_excel_does(value, decimals, percent, text):
-    """Excel rounds the decimal digits it shows half away from zero (16.75% shows 16.8%)."""
+    """Excel keeps 15 significant digits, then rounds half away from zero (16.75% shows 16.8%,
+    and so does 0.05 + 0.1175, which is 0.16749999999999998 in binary)."""
     assert excel_text(value, decimals, percent) == text
 
 

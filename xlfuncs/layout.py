@@ -206,9 +206,9 @@ DISCLAIMER = Disclaimer(
     "Black-Scholes model with the inputs shown; all payments are subject to the credit risk of the issuer and "
     "the guarantor. The pricing supplement governs.")
 def excel_text(value: float, decimals: int, percent: bool = False) -> str:
-    """Excel's TEXT(value, "#,##0.00") or TEXT(value, "0.0%"): the decimal digits Excel shows
-    (15 significant), rounded half away from zero."""
-    number = Decimal(repr(float(value))) * (100 if percent else 1)
+    """Excel's TEXT(value, "#,##0.00") or TEXT(value, "0.0%"): the number to the 15 significant
+    digits Excel keeps, then rounded half away from zero."""
+    number = Decimal(f"{float(value):.15g}") * (100 if percent else 1)
     rounded = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP) + 0  # -0.00 is 0.00
     return f"{rounded:.{decimals}f}%" if percent else f"{rounded:,.{decimals}f}"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string
 
 from . import xlsx
 from .deals import XML_CHARACTER, Deal, DealError, DealListError
@@ -29,7 +29,7 @@ from .excel import serial
 from .layout import CLIENT
 from .product import Product
 from .quote_sheet import QUOTE, QuoteSheet, formulas
-from .workbook import CHART_DATA
+from .workbook import CHART_DATA, column_dimension
 
 SUMMARY = "summary.csv"
 SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", "value", "delta", "gamma", "vega",
@@ -147,7 +147,8 @@ class QuoteBook:
                        if sheet == QUOTE for ref in refs]
         refs = dict.fromkeys([*inputs_here, *(ref for _, refs in self.sheet.outputs for ref in refs)])
         shown = [ref for ref in refs if printed is None or xlsx.split_ref(ref)[1] <= printed]
-        self.room = {ref: (client_sheet[ref].number_format, room(client_sheet, ref)) for ref in shown}
+        self.room = {ref: (client_sheet[ref].number_format, room(client_sheet, ref), font_scale(client_sheet[ref]))
+                     for ref in shown}
         self.slots = {sheet_parts[QUOTE]: xlsx.Slots(self.parts[sheet_parts[QUOTE]], shown)}
         if len(shown) < len(refs):
             data = sheet_parts[CHART_DATA]
@@ -199,12 +200,12 @@ class QuoteBook:
             for ref in self.sheet.key_cells[name]:
                 shown = values.get(ref)
                 if number is not None and not (isinstance(shown, Real) and not isinstance(shown, bool)
-                                               and math.isclose(shown, number, rel_tol=1e-9)):
+                                               and math.isclose(shown, number, rel_tol=1e-12)):
                     raise DealError(f"the template's Quote!{ref} shows {shown!r} as {name} where the summary "
                                     f"reports {number:,.6g}; its formulas compute something else")
-        for ref, (number_format, width) in self.room.items():
+        for ref, (number_format, width, scale) in self.room.items():
             text = shown_number(values.get(ref), number_format)
-            if text is not None and len(text) >= width:
+            if text is not None and text_width(text) * scale > width:
                 raise DealError(f"the quote's cell {ref} is too narrow for {text} (the page would show ###): "
                                 f"amounts this large do not fit the template")
         parts.update({part: slots.filled(values) for part, slots in self.slots.items()})
@@ -217,12 +218,23 @@ class QuoteBook:
 
 
 def room(ws, ref: str) -> float:
-    """The characters a cell's column holds (a merged cell: its merged columns')."""
+    """The digits of the default font a cell's column holds (a merged cell: its columns')."""
+    columns = [column_index_from_string(ref.rstrip("0123456789"))]
     for merged in ws.merged_cells.ranges:
         if ref in merged:
-            return sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
-                       for c in range(merged.min_col, merged.max_col + 1))
-    return ws.column_dimensions[ref.rstrip("0123456789")].width or 8.43
+            columns = range(merged.min_col, merged.max_col + 1)
+    return sum(getattr(column_dimension(ws, index), "width", None) or 8.43 for index in columns)
+
+
+def font_scale(cell) -> float:
+    """How much wider than the default font (Calibri 11) a cell's digits are: size, bold."""
+    size = float(cell.font.sz or 11) if cell.font else 11.0
+    return size / 11 * (1.1 if cell.font and cell.font.b else 1.0)
+
+
+def text_width(text: str) -> float:
+    """A formatted number's width in digits: separators about half a digit, signs one."""
+    return sum(0.5 if char in ",." else 1.5 if char == "%" else 1.0 for char in text)
 
 
 NUMBER_SECTION = re.compile(r'^(?P<currency>"\$")?-?(?P<grouped>#,##)?0(?:\.(?P<decimals>0+))?(?P<percent>%)?$')

@@ -184,24 +184,50 @@ def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, 
     return chart
 
 
-def print_bounds(ws) -> tuple[int, int, int, int] | None:
-    """(first column, first row, last column, last row) of a sheet's print area, if it has one."""
-    return range_boundaries(ws.print_area.split(",")[0].split("!")[-1].replace("$", "")) if ws.print_area else None
+def print_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """(first column, first row, last column, last row) of each range of a sheet's print area
+    (whole columns or rows reach the sheet's edge)."""
+    ranges = []
+    for part in (ws.print_area or "").split(","):
+        if part.strip():
+            low_col, low_row, high_col, high_row = range_boundaries(part.split("!")[-1].replace("$", ""))
+            ranges.append((low_col or 1, low_row or 1, high_col or 16384, high_row or 1048576))
+    return ranges
+
+
+def printed(ws, cell) -> bool:
+    """Whether a cell prints: inside the print area, its row and column not hidden or squeezed,
+    its text not white."""
+    if not any(c0 <= cell.column <= c1 and r0 <= cell.row <= r1 for c0, r0, c1, r1 in print_ranges(ws)):
+        return False
+    row, column = ws.row_dimensions[cell.row], column_dimension(ws, cell.column)
+    color = cell.font.color.rgb if cell.font and cell.font.color is not None else None
+    return (not row.hidden and (row.height is None or row.height >= 8) and not (column and column.hidden)
+            and (column is None or column.width is None or column.width >= 2)
+            and not (isinstance(color, str) and color.upper().endswith("FFFFFF")))
+
+
+def column_dimension(ws, index: int):
+    """The column dimension that covers column `index` (openpyxl keeps a group under its first)."""
+    for dimension in ws.column_dimensions.values():
+        if dimension.min and dimension.max and dimension.min <= index <= dimension.max:
+            return dimension
+    return None
 
 
 KEY_NUMBERS = ("EstimatedValue", "Breakeven")  # what a client quote must show, as the summary reports them
-PLAIN_SECTION = r'(?:"\$")?-?(?:"\$")?(?:#,##)?0(?:\.0+)?'
-PLAIN_FORMAT = re.compile(rf"General|{PLAIN_SECTION}(?:;{PLAIN_SECTION})?")  # no scaling, no words, no percent
+CURRENCY = r'(?:"\$"|\\\$|\[\$\$-409\]|\$)'
+POSITIVE = rf'(?:_\(|_\))?{CURRENCY}?(?:\* )?(?:#,##)?0\.00+(?:_\)|_\()?'  # 978.12 as it is: to the cent
+PLAIN_FORMAT = re.compile(rf'General|{POSITIVE}(?:;[^;]*[-(][^;]*(?:;.*)?)?')  # a negative one shows its sign
 
 
 def key_cells(ws) -> dict[str, list]:
     """The printed cells of a quote sheet that show each KEY_NUMBERS name (=EstimatedValue)."""
-    bounds = print_bounds(ws)
     found = {name: [] for name in KEY_NUMBERS}
     for row in ws.iter_rows():
         for cell in row:
             name = cell.value[1:] if isinstance(cell.value, str) and cell.value.startswith("=") else None
-            if name in found and bounds and bounds[0] <= cell.column <= bounds[2] and bounds[1] <= cell.row <= bounds[3]:
+            if name in found and printed(ws, cell):
                 found[name].append(cell)
     return found
 
@@ -227,7 +253,7 @@ def client_document(wb: Workbook, title: str) -> int | None:
     ws.page_setup.fitToHeight = 1
     if not ws.print_area:
         return None
-    printed = print_bounds(ws)[2]
+    printed = max(high for _, _, high, _ in print_ranges(ws))
     data = wb.create_sheet(CHART_DATA)
     data.sheet_state = "hidden"
     for row in ws.iter_rows(min_col=printed + 1):
