@@ -33,8 +33,8 @@ def main(argv=None) -> int:
                     "with --pdf), and summary.csv with every deal's status, value, greeks and breakeven. A bad "
                     "deal is reported with its row and reason, its previous quote removed, and every good deal "
                     "is still quoted. Up-to-date quotes are skipped. Exit status: 0 all quoted, 1 some deals "
-                    "failed, 2 nothing could be done (bad list, template or option), 130/143 interrupted "
-                    "(summary written).")
+                    "failed or not done, 2 nothing could be done (bad list, template, folder or option), "
+                    "130/143/129 interrupted by Ctrl-C/SIGTERM/SIGHUP (summary written).")
     quote.add_argument("deals", type=Path, help="deal list: .csv (comma, semicolon or tab separated; UTF-8 or "
                                                 "Windows-1252), .yaml or .json; one deal per row")
     quote.add_argument("--out", type=Path, required=True, help="folder for the quotes and summary.csv; one run "

@@ -25,10 +25,9 @@ from openpyxl.utils import column_index_from_string
 
 from . import xlsx
 from .deals import XML_CHARACTER, Deal, DealError, DealListError
-from .excel import serial
 from .layout import CLIENT
 from .product import Product
-from .quote_sheet import QUOTE, QuoteSheet, formulas
+from .quote_sheet import QUOTE, QuoteSheet, excel_value, formulas
 from .workbook import CHART_DATA, column_dimension
 
 SUMMARY = "summary.csv"
@@ -253,11 +252,6 @@ def shown_number(value, number_format: str) -> str | None:
     number = abs(value) * (100 if match["percent"] else 1)
     digits = f"{number:{',' if match['grouped'] else ''}.{len(match['decimals'] or '')}f}"
     return f"{'-' if value < 0 else ''}{'$' if match['currency'] else ''}{digits}{match['percent'] or ''}"
-
-
-def excel_value(value):
-    """A deal value as a cell holds it: dates as serials, text as text."""
-    return serial(value) if isinstance(value, dt.date) else value
 
 
 def safe_text(value):
