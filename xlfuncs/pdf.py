@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from .deals import DealListError
+from .quote_book import NUMBERS
 
 STAGING = ".pdf-staging-"
 SECONDS_PER_FILE, SECONDS_PER_BATCH = 20, 60  # beyond these a LibreOffice process is taken to hang
@@ -142,6 +143,6 @@ def place(record: dict, staged: Path, out: Path, problem: str) -> None:
             reason = f"could not be put in place: {error}"
     else:
         reason = f"is {count} pages, not one" if count else f"was not made{': ' + problem if problem else ''}"
-    for number in ("value", "breakeven", "delta", "gamma", "vega", "theta", "rho", "output"):
-        record.pop(number, None)
+    for key in (*NUMBERS, "output"):
+        record.pop(key, None)
     record.update(status="failed", message=f"its PDF {reason}")

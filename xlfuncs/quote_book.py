@@ -31,8 +31,9 @@ from .quote_sheet import QUOTE, QuoteSheet, excel_value, formulas
 from .workbook import CHART_DATA, column_dimension
 
 SUMMARY = "summary.csv"
-SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", "value", "delta", "gamma", "vega",
-                   "theta", "rho", "breakeven", "output", "pdf", "message")
+GREEKS = ("delta", "gamma", "vega", "theta", "rho")
+NUMBERS = ("value", *GREEKS, "breakeven")  # a deal's numbers in the summary
+SUMMARY_COLUMNS = ("row", "deal_id", "client", "product", "status", *NUMBERS, "output", "pdf", "message")
 
 
 def code_digest() -> str:

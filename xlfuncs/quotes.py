@@ -27,11 +27,10 @@ from . import pdf
 from .deals import Deal, DealError, DealListError, read_deals, record_of
 from .fields import TermError
 from .products import BY_KEY, PRODUCTS
-from .quote_book import Properties, QuoteBook, code_digest, fingerprint, stored_fingerprint, write_summary
+from .quote_book import GREEKS, Properties, QuoteBook, code_digest, fingerprint, stored_fingerprint, write_summary
 from .template_check import check_template
 
 TEMPLATES = {product.key: product.template for product in PRODUCTS}
-GREEKS = ("delta", "gamma", "vega", "theta", "rho")
 LOCK = ".xlfuncs-quote.lock"
 LEFTOVERS = (".*.xlsx.*.tmp", ".*.pdf.*.tmp", ".summary.csv.*.tmp", f"{pdf.STAGING}*")
 

@@ -17,6 +17,7 @@ from .deals import DealListError
 from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
+from .quote_sheet import formulas as cell_formulas
 from .workbook import PLAIN_FORMAT, key_cells
 
 MAX_PARTS = 500
@@ -142,13 +143,10 @@ def single_column(ref: str) -> bool:
 
 
 def formulas(wb):
-    """(where, formula text) of every formula cell, array formula and defined name."""
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                text = getattr(cell.value, "text", cell.value)
-                if isinstance(text, str) and text.startswith("="):
-                    yield f"{ws.title}!{cell.coordinate}", text
+    """(where, formula text) of every formula cell, array formula, conditional format, data
+    validation and defined name."""
+    for (sheet, ref), text in cell_formulas(wb)[0].items():
+        yield f"{sheet}!{ref}", text
     for ws in wb.worksheets:
         for formatting in ws.conditional_formatting:
             for rule in formatting.rules:
