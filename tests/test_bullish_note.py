@@ -85,14 +85,14 @@ def valuation_args(spot=100.0, as_of=dt.date(2023, 11, 29), vol=0.15, rate=0.053
 
 
 def integrated_value(spot, as_of, vol, rate, div_yield, spread, terms):
-    """Direct numerical integration of the payment (by the definition) against the lognormal density."""
+    """Direct numerical integration of the payment (by the definition) against the lognormal
+    density, the whole payment discounted at rate + funding spread."""
     t_fix, t_pay = ((day - as_of).days / 365 for day in DATES)
     x = np.linspace(-12, 12, 400_001)
     final = spot * np.exp((rate - div_yield - vol ** 2 / 2) * t_fix + vol * np.sqrt(t_fix) * x)
     payment = BullishBufferNote(*terms).payment(final)  # equal to by_definition, held above
     density = np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-    options = integrate.trapezoid((payment - 1000.0) * density, x)
-    return 1000.0 * np.exp(-(rate + spread) * t_pay) + np.exp(-rate * t_pay) * options
+    return np.exp(-(rate + spread) * t_pay) * integrate.trapezoid(payment * density, x)
 
 
 STATES = list(itertools.product([60.0, 100.0, 140.0], [0.05, 0.2, 0.8], [-0.01, 0.053],

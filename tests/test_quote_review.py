@@ -146,8 +146,8 @@ def test_a_template_whose_quote_shows_another_value_than_the_summary_is_refused_
     wb[sheet][ref.replace("$", "")] = wb[sheet][ref.replace("$", "")].value + "+10"  # a markup at the source
     wb.save(tmp_path / "source.xlsx")
     result = run_with(tmp_path, tmp_path / "source.xlsx")
-    assert result.returncode == 1 and "shows 988.124" in result.stderr and "as EstimatedValue where the summary " \
-                                                                          "reports 978.124" in result.stderr
+    assert result.returncode == 1 and "shows 987.715" in result.stderr and "as EstimatedValue where the summary " \
+                                                                          "reports 977.715" in result.stderr
     assert listing(tmp_path / "out") == ["summary.csv"]
 
 

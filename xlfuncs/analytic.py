@@ -1,11 +1,14 @@
 """Closed forms: Black-Scholes legs with their greeks, and a buffer note as bond plus options.
 
-A leg fixes at `t_fix` (forward S e^{(r-q) t_fix}) and pays at `t_pay` (discount e^{-r t_pay}),
-years from `as_of`. Greeks per unit: delta, gamma, vega (per 1.00 of vol), theta (change of
-value per year of `as_of` moving forward) and rho (per 1.00 of rate).
+A leg fixes at `t_fix` (forward S e^{(r-q) t_fix}) and pays at `t_pay` (discount
+e^{-(r + spread) t_pay}, the spread over the rate of whoever owes the payment: 0 for the
+warrant's legs), years from `as_of`. Greeks per unit: delta, gamma, vega (per 1.00 of vol),
+theta (change of value per year of `as_of` moving forward) and rho (per 1.00 of rate, which
+moves the forward and the discount alike).
 
-A buffer note is its bond (discounted at rate + funding_spread) plus the option legs of its
-replication (products/buffer_note.py, BufferNote.legs).
+A buffer note is its principal plus the option legs of its replication
+(products/buffer_note.py, BufferNote.legs), every one of them the issuer's unsecured
+obligation: the whole payment is discounted at rate + funding_spread.
 """
 from __future__ import annotations
 
@@ -33,11 +36,11 @@ def d1_of(forward, strike, stdev):
 
 
 def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float, rate: float,
-                 div_yield: float):
+                 div_yield: float, spread: float = 0.0):
     """Value of a European option per unit, vectorised over spot and strike (the Monte Carlo
     inner loop needs only this row of black_scholes)."""
     forward = np.asarray(spot, float) * np.exp((rate - div_yield) * t_fix)
-    discount, sign = np.exp(-rate * t_pay), 1.0 if is_call else -1.0
+    discount, sign = np.exp(-(rate + spread) * t_pay), 1.0 if is_call else -1.0
     if t_fix <= 0:
         return discount * np.maximum(sign * (forward - strike), 0.0)
     stdev = vol * np.sqrt(t_fix)
@@ -46,15 +49,15 @@ def option_value(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: f
 
 
 def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: float,
-                  rate: float, div_yield: float) -> np.ndarray:
+                  rate: float, div_yield: float, spread: float = 0.0) -> np.ndarray:
     """Value and greeks of a European option per unit (rows: value, delta, gamma, vega, theta, rho); vectorised over
     spot and strike. At t_fix = 0 the option is its intrinsic value, paid at t_pay."""
     spot, strike = np.broadcast_arrays(np.asarray(spot, float), np.asarray(strike, float))
     growth = np.exp((rate - div_yield) * t_fix)
-    discount = np.exp(-rate * t_pay)
+    discount = np.exp(-(rate + spread) * t_pay)
     forward = spot * growth
     sign = 1.0 if is_call else -1.0
-    value = option_value(is_call, spot, strike, t_fix, t_pay, vol, rate, div_yield)
+    value = option_value(is_call, spot, strike, t_fix, t_pay, vol, rate, div_yield, spread)
     if t_fix <= 0:
         delta = discount * sign * (sign * (forward - strike) > 0)
         gamma = vega = np.zeros_like(value)
@@ -70,7 +73,7 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
     if t_pay <= 0:  # paid: nothing moves with as_of
         theta = np.zeros_like(value)
     else:  # once fixed, only the discounting to the payment date moves with as_of
-        theta = rate * value - ((rate - div_yield) * spot * delta + slope if t_fix > 0 else 0.0)
+        theta = (rate + spread) * value - ((rate - div_yield) * spot * delta + slope if t_fix > 0 else 0.0)
     rho = -t_pay * value + t_fix * spot * delta
     return np.array([value, delta, gamma, vega, theta, rho])
 
@@ -82,28 +85,32 @@ def note_times(note: BufferNote, market: Market) -> tuple[float, float]:
     return market.time_to(note.final_date), market.time_to(note.payment_date)
 
 
-def bond_value(note: BufferNote, market: Market, t_pay: float) -> float:
-    """The principal paid at maturity (in `t_pay` years), discounted at the issuer's funding rate (rate + spread)."""
-    return note.principal * np.exp(-(market.rate + note.funding_spread) * t_pay)
+def note_discount(note: BufferNote, market: Market, t_pay: float) -> float:
+    """The discount factor of every payment of the note, at the issuer's funding rate (rate + funding_spread)."""
+    return float(np.exp(-(market.rate + note.funding_spread) * t_pay))
 
 
 def note_value(note: BufferNote, market: Market) -> float:
-    """Closed-form value of a buffer note per security: the bond plus the legs of its replication."""
+    """Closed-form value of a buffer note per security: its principal plus the legs of its
+    replication, all discounted at rate + funding_spread; held between the present values of
+    its lowest and its largest payment, which only rounding of the legs could cross."""
     t_fix, t_pay = note_times(note, market)
-    legs = sum(weight * option_value(is_call, market.spot, strike, t_fix, t_pay, market.vol, market.rate,
-                                     market.div_yield) for weight, is_call, strike in note.legs())
-    return float(bond_value(note, market, t_pay) + legs)
+    args = (t_fix, t_pay, market.vol, market.rate, market.div_yield, note.funding_spread)
+    legs = sum(weight * option_value(is_call, market.spot, strike, *args) for weight, is_call, strike in note.legs())
+    discount = note_discount(note, market, t_pay)
+    value = float(note.principal * discount + legs)
+    return min(max(value, note.lowest_payment * discount), note.maximum_payment * discount)
 
 
 def note_greeks_per_unit(note: BufferNote, market: Market) -> np.ndarray:
     """Value and greeks of the note per security, rows as black_scholes, per-unit conventions."""
     t_fix, t_pay = note_times(note, market)
-    bond_rate = market.rate + note.funding_spread
-    bond = bond_value(note, market, t_pay)
-    total = np.array([bond, 0.0, 0.0, 0.0, bond_rate * bond if t_pay > 0 else 0.0, -t_pay * bond])  # paid: no accrual
+    discount_rate = market.rate + note.funding_spread
+    bond = note.principal * note_discount(note, market, t_pay)
+    total = np.array([bond, 0.0, 0.0, 0.0, discount_rate * bond if t_pay > 0 else 0.0, -t_pay * bond])  # paid: no accrual
     for weight, is_call, strike in note.legs():
         total += weight * black_scholes(is_call, market.spot, strike, t_fix, t_pay, market.vol,
-                                        market.rate, market.div_yield)
+                                        market.rate, market.div_yield, note.funding_spread)
     return total
 
 

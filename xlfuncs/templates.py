@@ -7,7 +7,9 @@ Computed columns are legacy array formulas, which every Excel version evaluates.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -136,13 +138,30 @@ def build(layout: Layout) -> Workbook:
     return wb
 
 
-def cached_values(path: Path, titles: list[str]) -> dict[str, dict[str, object]]:
-    """Every computed cell of the workbook at `path`, by sheet title and cell."""
+GUARD_DIGITS = 3  # cached values keep this many decimals beyond what their cell's format shows
+
+
+def cached(value, number_format: str):
+    """A computed value as a template stores it: to GUARD_DIGITS decimals beyond its format's
+    (twelve significant digits for General), so the same build gives the same bytes on any
+    machine (greeks by finite differences differ between CPUs in their tenth digit)."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if number_format == "General":
+        return float(f"{value:.12g}")
+    section = number_format.split(";")[0]
+    decimals = len(match[1]) if (match := re.search(r"0\.(0+)", section)) else 0
+    return round(value, decimals + (2 if "%" in section else 0) + GUARD_DIGITS) + 0.0
+
+
+def cached_values(wb: Workbook, path: Path) -> dict[str, dict[str, object]]:
+    """Every computed cell of `wb`, saved at `path`, by sheet title and cell, as stored (cached)."""
     from .engine import Calculation  # the formulas engine, only where workbooks are computed
-    by_upper = {title.upper(): title for title in titles}
+    by_upper = {title.upper(): title for title in wb.sheetnames}
     values: dict[str, dict[str, object]] = {}
     for (sheet, ref), value in Calculation(path).calculate().items():
-        values.setdefault(by_upper[sheet], {})[ref] = value
+        title = by_upper[sheet]
+        values.setdefault(title, {})[ref] = cached(value, wb[title][ref].number_format)
     return values
 
 
@@ -153,7 +172,7 @@ def write_template(wb: Workbook, path: Path) -> Path:
     try:
         wb.calculation.fullCalcOnLoad = False
         wb.save(staging)
-        xlsx.rewrite(staging, cached_values(staging, wb.sheetnames))
+        xlsx.rewrite(staging, cached_values(wb, staging))
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)

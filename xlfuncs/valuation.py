@@ -67,15 +67,16 @@ def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
 
 @lru_cache(maxsize=1024)
 def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Estimate:
-    """Monte Carlo value of the note: the closed-form bond plus the simulated option payment,
-    with the discounted final underlying value as control variate. Once the final value is
-    fixed (as_of on or after final_date) the payment is known: the closed form, no error."""
+    """Monte Carlo value of the note: the principal plus the simulated payment beyond it, all
+    discounted at rate + funding_spread, with the discounted final underlying value as control
+    variate. Once the final value is fixed (as_of on or after final_date) the payment is known:
+    the closed form, no error."""
     valued_note(note, market)
     t_fix, t_pay = analytic.note_times(note, market)
     if t_fix <= 0:
         return Estimate(note_value(note, market), 0.0, 0)
-    bond = analytic.bond_value(note, market, t_pay)
-    discount = np.exp(-market.rate * t_pay)
+    discount = analytic.note_discount(note, market, t_pay)
+    bond = note.principal * discount
 
     # The control, the discounted final value, only where its lognormal tail is light: beyond a
     # stdev of 0.5 its mean comes from paths so rare that every replicate misses them alike, and

@@ -10,7 +10,8 @@ favourable return is r = s (final - initial) / initial and the payment per secur
     P                         -b <= r <= 0
     max(P (1 + r + b), m P)   r < -b
 
-Its replication (bond plus options, see legs) values it in closed form (valuation.py).
+Its replication (principal plus options, see legs), every payment discounted at the issuer's
+funding rate, values it in closed form (valuation.py).
 """
 from __future__ import annotations
 
@@ -54,8 +55,9 @@ def note_fields(against: str) -> dict:
                "Stated principal amount", default=DEFAULT_AMOUNT),
         date("final_date", "The note's valuation date, when the final underlying value is fixed.", "Valuation date"),
         date("payment_date", "The note's maturity date, when the payment is made.", "Maturity date"),
-        fraction("funding_spread", "Issuer's funding spread over rate, for the note's bond component: 1% is 0.01.",
-                 -0.5, 0.5, "1% is 0.01", "Funding spread (bond component)", unit="percent3"),
+        fraction("funding_spread", "Issuer's funding spread over rate: every payment of the note is discounted at "
+                                   "rate + spread. 1% is 0.01.",
+                 -0.5, 0.5, "1% is 0.01", "Funding spread (issuer's credit)", unit="percent3"),
     )
 
 
@@ -146,7 +148,7 @@ class BufferNote(Contract):
         return np.column_stack([finals, change(finals, self.initial), payment, change(payment, self.principal)])
 
     def legs(self) -> list[tuple[float, bool, float]]:
-        """The replication of the payment beyond the bond: (weight, is_call, strike) per option.
+        """The replication of the payment beyond the principal: (weight, is_call, strike) per option.
 
         Favourable side (puts for the bearish note, calls for the bullish): long p P/I at the
         initial value, short p P/I at the cap strike I (1 + s c/p). Adverse side: short P/I at
@@ -191,7 +193,8 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> t
         Function(f"{prefix}_TABLE", f"Scenario rows of the {title}: final value, underlying return, payment, "
                                     "total return (or the columns chosen).", ("finals", *PAYOFF, "columns"),
                  lambda v: chosen_columns(np.atleast_2d(note(v).table(v["finals"])), v["columns"]), True),
-        Function(f"{prefix}_VALUE", f"Closed-form value per security of the {title} (bond plus puts and calls).",
+        Function(f"{prefix}_VALUE", f"Closed-form value per security of the {title} (principal plus puts and calls, "
+                                    "discounted at rate + funding_spread).",
                  VALUATION, lambda v: valuation.note_value(note(v), Market.of(v))),
         Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per security of the {title} and its standard error, "
                                        "as a 1x2 row.", (*VALUATION, "paths", "seed"),
@@ -267,10 +270,10 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
                        "Return at maturity against the underlying return; the maximum return at its Term Sheet "
                        "value", (replace(chart, prefix="Payout"),))
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
-                          "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; bond at rate + funding spread, "
-                          "options at rate", (
+                          "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; every payment discounted at rate + "
+                          "funding spread (the issuer's credit)", (
         Fields("Market inputs", inputs(fields, market_names, {**EXAMPLE_MARKET, **terms}, {
-            "funding_spread": "the issuer's internal funding rate is rate + spread",
+            "funding_spread": "the issuer's funding rate is rate + spread",
             "paths": "blank: as many as give a standard error of $0.01 per $1,000",
             "seed": "same inputs and seed, same digits"})),
         Fields("Value per security", (
