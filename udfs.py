@@ -2,15 +2,19 @@
 
 The functions themselves are generated in xlfuncs.excel from the product descriptions; here
 each gets its help texts and its errors become xlwings errors. Runs unchanged in the classic
-add-in (Windows, COM) and in xlwings' Office.js runtimes (xlwings Lite, xlwings Server). Every
-argument is read as a 2-D list of cells (ndim=2), error cells as their text (err_to_str), so
-that an error cell is refused by name instead of being read as blank.
+add-in (Windows, COM) and in xlwings' Office.js runtimes (xlwings Lite, xlwings Server).
+
+Arguments are taken raw (xlwings' "raw" converter, so xlwings does no work per cell) and made
+plain cells here in one pass: rows as lists, an empty cell as None, an error cell as its text
+(#N/A; the classic runtime's COM error codes are named by xlfuncs.excel), so an error cell is
+refused by name instead of being read as blank. Results of numbers go back as rows with "" for
+a blank cell (as xlfuncs.excel gives them); dates (TRADING_DAYS) through xlwings' converter,
+which knows each runtime's dates.
 """
 import functools
 import importlib.util
 import inspect
 import sys
-import types
 
 import xlwings as xw
 
@@ -18,19 +22,38 @@ from xlfuncs import excel
 from xlfuncs.fields import TermError
 
 
-def stand_in_for_pyodide_ffi() -> None:
+def no_pyodide_probe() -> None:
     """Outside Pyodide (xlwings Server, the classic add-in), xlwings' Office.js code tries
-    `from pyodide.ffi import JsNull` for every argument; the failing import is most of a
-    1,000-cell call. A stand-in module whose JsNull nothing is an instance of gives xlwings the
-    same answer at once. Only `pyodide.ffi` is provided (no `pyodide` package, no `to_js`),
-    and xlwings tells Pyodide apart by sys.platform, so nothing takes this for Pyodide."""
-    if sys.platform != "emscripten" and importlib.util.find_spec("pyodide") is None:
-        ffi = types.ModuleType("pyodide.ffi", "Stand-in: see udfs.stand_in_for_pyodide_ffi")
-        ffi.JsNull = type("JsNull", (), {})
-        sys.modules["pyodide.ffi"] = ffi
+    `from pyodide.ffi import JsNull` for every argument, and each failing import searches the
+    whole import path. Python's own marker for a missing module, None in sys.modules, makes it
+    fail at once with the same ModuleNotFoundError; find_spec gives the same answers as before
+    (None for "pyodide", ModuleNotFoundError for "pyodide.ffi"), so nothing else changes."""
+    if sys.platform != "emscripten" and "pyodide" not in sys.modules and importlib.util.find_spec("pyodide") is None:
+        sys.modules["pyodide"] = None
 
 
-stand_in_for_pyodide_ffi()
+no_pyodide_probe()
+try:  # xlwings Lite on Pyodide >= 0.28 hands over the empty cells of a range as JsNull
+    from pyodide.ffi import JsNull
+except ImportError:
+    JsNull = type(None)
+
+
+def plain(value):
+    """An argument as plain cells: rows (lists or COM's tuples) as lists, an Office.js entity as
+    its basic value (an error cell's text, a formatted number's number), "" or JsNull as None."""
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return value.get("basicValue", value)
+    if isinstance(value, JsNull) or (isinstance(value, str) and value == ""):
+        return None
+    return value
+
+
+def rows_back(result):
+    """A result as the rows xlwings' own converter would give Excel (blank cells are already "")."""
+    return result if isinstance(result, list) else [[result]]
 
 
 try:  # Windows with pywin32, where the classic add-in runs
@@ -62,15 +85,18 @@ def excel_function(func):
     @functools.wraps(func)
     def call(*args):
         try:
-            return func(*args)
+            result = func(*map(plain, args))
         except TermError as error:
             raise ExcelInputError(str(error)) from None
         except (ArithmeticError, ValueError, RuntimeError) as error:  # a gap in our rules: say so, never a 500
             raise ExcelInputError(f"{func.__name__} cannot compute these inputs "
                                   f"({type(error).__name__}: {error})") from None
+        return result if func.dates else rows_back(result)
 
     for name in inspect.signature(func).parameters:
-        call = xw.arg(name, ndim=2, err_to_str=True, doc=func.fields[name].help)(call)
+        call = xw.arg(name, "raw", doc=func.fields[name].help)(call)
+    if not func.dates:
+        call = xw.ret("raw")(call)
     return xw.func(call)
 
 

@@ -1,6 +1,11 @@
 """Office.js runtimes (xlwings Lite / Server, Excel on Mac and the web): the metadata the add-in registers."""
 import inspect
 import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from xlwings.server import custom_functions_meta
 
@@ -36,14 +41,51 @@ def test_errors_do_not_allow_retries():
     assert issubclass(udfs.ExcelInputError, xlwings.XlwingsError)
 
 
-def test_the_pyodide_stand_in_answers_xlwings_probe_and_nothing_else():
-    """udfs.py gives xlwings' per-cell `from pyodide.ffi import JsNull` an answer outside Pyodide
-    (benchmarks/payment_range_vs_cells.py: 5x faster 1,000-cell calls); no `pyodide` package
-    appears, so nothing takes the process for Pyodide."""
-    import importlib.util
-    import sys
+PROBES = """
+import importlib.util, json, sys
+def outcome(probe):
+    try:
+        return repr(probe())
+    except Exception as error:
+        return type(error).__name__
+print(json.dumps([outcome(lambda: importlib.util.find_spec("pyodide")),
+                  outcome(lambda: importlib.util.find_spec("pyodide.ffi")),
+                  outcome(lambda: __import__("pyodide.ffi")), "pyodide.ffi" in sys.modules]))
+"""
 
-    from pyodide.ffi import JsNull
-    assert sys.platform != "emscripten" and "pyodide" not in sys.modules
-    assert importlib.util.find_spec("pyodide") is None
-    assert not isinstance(None, JsNull)
+
+def test_outside_pyodide_other_libraries_see_pyodide_missing_as_before():
+    """Was: after `import udfs`, find_spec("pyodide.ffi") raised ValueError (a stand-in module
+    without a spec), breaking any library in the process that probes for Pyodide. Now every
+    probe answers as in a process without udfs: pyodide is simply not installed."""
+    def probes(first):
+        result = subprocess.run([sys.executable, "-c", first + PROBES], capture_output=True, text=True,
+                                cwd=Path(udfs.__file__).parent)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    assert probes("import udfs\n") == probes("") == ["None", "ModuleNotFoundError", "ModuleNotFoundError", False]
+
+
+def test_xlwings_pyodide_probe_searches_nothing_and_cells_are_not_probed(monkeypatch, excel):
+    """xlwings' Office.js code tries `from pyodide.ffi import JsNull` per argument (and, with its
+    own conversion, per cell): each failed import used to search the whole import path. Now no
+    finder is asked, and cells are converted by udfs.py without xlwings' per-cell probe."""
+    import xlwings.utils
+
+    asked = []
+
+    class Recorder:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            asked.append(name)
+            return None
+
+    monkeypatch.setattr(sys, "meta_path", [Recorder, *sys.meta_path])
+    with pytest.raises(ModuleNotFoundError):
+        from pyodide.ffi import JsNull  # noqa: F401
+    assert asked == []
+    probed = []
+    monkeypatch.setattr(xlwings.utils, "is_jsnull", lambda value: probed.append(value) or False)
+    assert excel("NOTE_PAYMENT", [[95.0], [None], [""]], 100.0, 3.0, 0.1, 0.23, 0.1) == [[1150.0], [""], [""]]
+    assert probed == []

@@ -83,4 +83,5 @@ def trading_days_column(first_day: dt.date, last_day: dt.date, holidays) -> list
 
 FUNCTIONS = (Function("TRADING_DAYS", "Scheduled NYSE trading days from start to end, both included, as a column "
                                       "of dates.", ("first_day", "last_day", "holidays"),
-                      lambda v: trading_days_column(v["first_day"], v["last_day"], v["holidays"] or None)),)
+                      lambda v: trading_days_column(v["first_day"], v["last_day"], v["holidays"] or None),
+                      dates=True),)

@@ -36,7 +36,7 @@ def cells(value) -> list:
         return [[value]]
     if not value or not isinstance(value[0], (list, tuple)):
         return [list(value)]
-    return [list(row) for row in value]
+    return value if all(type(row) is list for row in value) else [list(row) for row in value]
 
 
 def shape(rows) -> str:
@@ -44,10 +44,31 @@ def shape(rows) -> str:
     return f"{len(rows)}x{len(rows[0]) if len(rows) else 0}"
 
 
+# The classic add-in hands over error cells that xlwings does not name as their COM codes,
+# 0x800A0000 + Excel's error number (Microsoft's XlCVError): large negative integers.
+COM_ERROR_BASE = -0x7FF60000
+COM_ERRORS = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
+              2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
+              2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!"}
+
+
+def error_cell(cell) -> str | None:
+    """The Excel error a cell holds, as its text (#N/A), or None: error text as xlwings passes
+    it (err_to_str) or a COM error code (no cell of ours can hold a number that large)."""
+    if isinstance(cell, str):
+        text = cell.strip().upper()
+        return text if text in ERROR_CELLS else None
+    if isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell - COM_ERROR_BASE <= 0xFFFF:
+        number = cell - COM_ERROR_BASE
+        return COM_ERRORS.get(number, f"Excel error {number}")
+    return None
+
+
 def not_an_error(cell, name, where=""):
     """The cell, unless it holds an Excel error (#REF!, #N/A, ...): that is never read as blank."""
-    if isinstance(cell, str) and cell.strip().upper() in ERROR_CELLS:
-        raise TermError(f"{name} is an error cell ({cell.strip().upper()}){where}: fix or clear it")
+    error = error_cell(cell)
+    if error is not None:
+        raise TermError(f"{name} is an error cell ({error}){where}: fix or clear it")
     return cell
 
 
@@ -90,6 +111,13 @@ def number_grid(value, field: Field, required: bool = True) -> np.ndarray:
         raise TermError(f"{name} must be a rectangular range")
     if required and len(rows) == 1 and len(rows[0]) == 1 and rows[0][0] is None:
         raise TermError(f"{name} is required but blank")
+    if {type(cell) for row in rows for cell in row} <= {float, int}:  # the usual range: checked at once
+        try:
+            grid = np.array(rows, dtype=float)
+        except OverflowError:
+            grid = None
+        if grid is not None and field.allows_all(grid):
+            return grid + 0.0  # -0.0 is 0
     grid = np.full((len(rows), len(rows[0])), np.nan)
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
@@ -128,16 +156,16 @@ def converted(field: Field, value):
 
 
 def results(array, blanks: bool = False):
-    """Numbers back to Excel: a single number as itself, an array as rows, with blanks for NaN
-    where a blank is an answer (`blanks`: N/A table cells, blank scenario cells). Anything else
-    not finite is an error, never a number that looks like one."""
+    """Numbers back to Excel: a single number as itself, an array as rows, with a blank cell
+    ("") for NaN where a blank is an answer (`blanks`: N/A table cells, blank scenario cells).
+    Anything else not finite is an error, never a number that looks like one."""
     array = np.asarray(array, dtype=float)
     if np.isinf(array).any() or (not blanks and np.isnan(array).any()):
         raise TermError("these inputs give no finite result: check the magnitudes of the inputs")
     if array.size == 1:
-        return None if np.isnan(array.flat[0]) else float(array.flat[0])
+        return "" if np.isnan(array.flat[0]) else float(array.flat[0])
     out = array.astype(object)
-    out[np.isnan(array)] = None
+    out[np.isnan(array)] = ""
     return out.tolist()
 
 
@@ -173,6 +201,7 @@ def excel_function(function: Function, fields: dict[str, Field]):
     call.__doc__ = function.help
     call.__signature__ = signature
     call.fields = {name: fields[name] for name in function.args}
+    call.dates = function.dates
     call.convert = convert
     return call
 

@@ -12,7 +12,10 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from numbers import Real
+
+import numpy as np
 
 
 class TermError(ValueError):
@@ -62,6 +65,13 @@ class Field:
         above = value > self.low if self.low_open else value >= self.low
         below = value < self.high if self.high_open else value <= self.high
         return above and below
+
+    def allows_all(self, values: np.ndarray) -> bool:
+        """Whether every one of an array of floats keeps the rule (finite, in range, whole for a count)."""
+        above = values > self.low if self.low_open else values >= self.low
+        below = values < self.high if self.high_open else values <= self.high
+        whole = self.unit != "count" or bool((values == np.round(values)).all())
+        return bool(np.isfinite(values).all() and above.all() and below.all()) and whole
 
     def rule(self) -> str:
         low, high = shown(self.low), shown(self.high)
@@ -143,11 +153,15 @@ DEFAULT_AMOUNT = 1000.0
 
 
 def finite(name: str, value) -> float:
-    """`value` as a float, or a TermError if it is not a finite real number."""
+    """`value` as a float, or a TermError if it is not a finite real number. A Decimal is a
+    number: the classic add-in hands over currency-formatted cells as Decimals (Excel's
+    Currency type, which keeps four decimals)."""
     if type(value) is float and math.isfinite(value):  # the usual case, without the costlier checks below
         return value + 0.0
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
         raise TermError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, Decimal) and value.is_snan():
+        value = math.nan
     try:
         value = float(value)
     except OverflowError:

@@ -21,7 +21,8 @@ class Function:
     in order (names of fields), and what it computes from the converted arguments, a dict by
     name: numbers, or a list of rows of cells passed to Excel as they are. `blanks`: NaN
     results are blank cells (a blank scenario), not errors. `fields` replace the product's
-    fields of the same names for this function's arguments."""
+    fields of the same names for this function's arguments. `dates`: the result is rows of
+    dates."""
 
     name: str
     help: str
@@ -29,6 +30,7 @@ class Function:
     compute: Callable[[dict], object]
     blanks: bool = False
     fields: tuple[Field, ...] = ()
+    dates: bool = False
 
 
 @dataclass(frozen=True)
