@@ -108,7 +108,7 @@ def test_a_long_deal_id_or_a_folder_in_the_way_fails_that_deal_only(tmp_path):
     code = quotes.main(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out", 2, False, [])
     assert code == 1
     by_id = summary(tmp_path / "out")
-    assert by_id["L" * 237]["message"].startswith("deal_id must name a file of at most 120 characters, got 237")
+    assert by_id["L" * 237]["message"].startswith("deal_id must name a file of at most 120 bytes in UTF-8, got 237")
     assert by_id["N-102"]["status"] == "failed" and by_id["N-102"]["message"].startswith("cannot write N-102.xlsx")
     assert by_id["W-201"]["status"] == "written"
 

@@ -4,8 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,6 +19,7 @@ from xlfuncs.products import BY_KEY
 from xlfuncs.quote_book import QuoteBook
 
 from test_outside_templates import NOTE_TEMPLATE, run_with
+from test_quote_sheet import engine_values
 from test_quote_files import alive, running_children, start_big_run
 from test_quotes import ROOT, cli, example_rows, listing, summary, summary_rows, write_deals
 
@@ -145,10 +148,10 @@ def test_a_template_whose_quote_shows_another_value_than_the_summary_is_refused_
     sheet, ref = next(iter(wb.defined_names["EstimatedValue"].destinations))
     wb[sheet][ref.replace("$", "")] = wb[sheet][ref.replace("$", "")].value + "+10"  # a markup at the source
     wb.save(tmp_path / "source.xlsx")
-    result = run_with(tmp_path, tmp_path / "source.xlsx")
-    assert result.returncode == 1 and "shows 987.715" in result.stderr and "as EstimatedValue where the summary " \
-                                                                          "reports 977.715" in result.stderr
-    assert listing(tmp_path / "out") == ["summary.csv"]
+    result = run_with(tmp_path, tmp_path / "source.xlsx")  # now refused before anything is written
+    assert result.returncode == 2 and f"{sheet}!{ref.replace('$', '')} computes =NOTE_VALUE(" in result.stderr
+    assert "+10, which is not a formula of the note layout" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_warrant_with_a_short_lookback_window_is_quoted_as_the_template_computes_it(tmp_path):
@@ -159,27 +162,22 @@ def test_a_warrant_with_a_short_lookback_window_is_quoted_as_the_template_comput
     assert failures == []
     book = QuoteBook(ROOT / "workbooks" / "bearish_put_warrant.xlsx", BY_KEY["warrant"])
     fast = book.values(deals[0])
-    book.calculation = Calculation(ROOT / "workbooks" / "bearish_put_warrant.xlsx")
-    slow = book.values(deals[0])
+    slow = engine_values(Calculation(ROOT / "workbooks" / "bearish_put_warrant.xlsx"), book, deals[0])
     assert all(fast[ref] == pytest.approx(slow[ref], rel=1e-12) if isinstance(fast[ref], float) else
                fast[ref] == slow[ref] for ref in fast)
     shown = [fast[ref] for ref in book.sheet.key_cells["EstimatedValue"]]
     assert shown == [pytest.approx(quotes.analyse(deals[0])["value"], rel=1e-12)] and shown[0] > 0
 
 
-def test_the_engine_writes_model_inputs_as_excel_does(tmp_path):
-    """Was: on a changed template (the engine's path) a spot of 0.5 read "spot 0,.50"."""
-    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
-    cell = next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=AsOf")
-    cell.value = "=AsOf+0"
-    wb.save(tmp_path / "engine.xlsx")
-    deal = dict(example("N-101"), initial="0.5", spot="0.5")
-    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out",
-                            templates={"note": tmp_path / "engine.xlsx"})
-    assert records[0]["status"] == "written", records[0]["message"]
-    texts = [c.value for row in openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"].iter_rows()
-             for c in row if isinstance(c.value, str) and c.value.startswith("spot ")]
-    assert texts == ["spot 0.50, vol 15.0%, rate 5.30%, dividend yield 1.50%, funding spread 1.00%"]
+def test_the_engine_writes_model_inputs_as_excel_does():
+    """Was: the formulas engine (the tests' oracle for every quote) wrote a spot of 0.5 as "spot 0,.50"."""
+    book = QuoteBook(NOTE_TEMPLATE, BY_KEY["note"])
+    deals, _ = read_deals(write_deals(Path(tempfile.mkdtemp()) / "deals.csv",
+                                      [dict(example("N-101"), initial="0.5", spot="0.5")]))
+    values = engine_values(Calculation(NOTE_TEMPLATE), book, deals[0])
+    texts = [value for value in values.values() if isinstance(value, str) and value.startswith(("spot ", "rate "))]
+    assert texts == ["spot 0.50, vol 15.0%", "rate 5.30%, dividend yield 1.50%, funding spread 1.00%"]
+    assert texts == [value for value in book.values(deals[0]).values() if value in texts]
 
 
 def test_an_amount_too_large_for_the_page_fails_instead_of_showing_hashes(tmp_path):
@@ -272,11 +270,9 @@ def test_a_blank_scenario_change_is_zero_as_in_excel(tmp_path):
     wb[sheet][first] = None
     wb.save(tmp_path / "blank.xlsx")
     book = QuoteBook(tmp_path / "blank.xlsx", BY_KEY["note"])
-    assert book.calculation is None
     deals, _ = read_deals(write_deals(tmp_path / "deals.csv", [example("N-101")]))
     fast = book.values(deals[0])
-    book.calculation = Calculation(tmp_path / "blank.xlsx")
-    slow = book.values(deals[0])
+    slow = engine_values(Calculation(tmp_path / "blank.xlsx"), book, deals[0])
     assert all(fast[ref] == pytest.approx(slow[ref], rel=1e-12) if isinstance(fast[ref], float) else
                fast[ref] == slow[ref] for ref in fast)
 
@@ -393,7 +389,8 @@ def test_common_formats_print_areas_and_column_groups_are_accepted(tmp_path, cha
 
 
 def test_a_markup_below_a_billionth_is_caught(tmp_path):
-    """Third review: a (1+9.9E-10) markup on a $800,000,000 note moved the client's value $0.77."""
+    """Third review: a (1+9.9E-10) markup on a $800,000,000 note moved the client's value $0.77
+    (caught by the key-number check then; now refused as a formula the layout does not have)."""
     wb = openpyxl.load_workbook(NOTE_TEMPLATE)
     sheet, ref = next(iter(wb.defined_names["EstimatedValue"].destinations))
     cell = wb[sheet][ref.replace("$", "")]
@@ -402,4 +399,4 @@ def test_a_markup_below_a_billionth_is_caught(tmp_path):
     rows = [dict(example("N-101"), principal="800000000")]
     result = cli(write_deals(tmp_path / "deals.csv", rows), "--out", tmp_path / "out", "--template",
                  f"note={tmp_path / 't.xlsx'}")
-    assert result.returncode == 1 and "as EstimatedValue where the summary reports" in result.stderr
+    assert result.returncode == 2 and "*(1+9.9E-10), which is not a formula of the note layout" in result.stderr

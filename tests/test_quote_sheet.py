@@ -1,6 +1,7 @@
-"""The quote's fast path (quote_sheet.py: the Quote sheet computed in Python) against the
+"""The quote's computation (quote_sheet.py: the Quote sheet computed in Python) against the
 formulas engine computing the template itself, cell for cell, over the example deals and
-random deals of every product; and a template changed beyond its constants goes to the engine."""
+random deals of every product; a template with other constants keeps it, a template with other
+formulas is refused."""
 import csv
 import math
 import random
@@ -9,9 +10,9 @@ import openpyxl
 import pytest
 
 from xlfuncs import quotes
-from xlfuncs.deals import read_deals
+from xlfuncs.deals import DealListError, read_deals
 from xlfuncs.engine import Calculation
-from xlfuncs.layout import excel_text
+from xlfuncs.layout import CLIENT, excel_text
 from xlfuncs.products import BY_KEY
 from xlfuncs.quote_book import QuoteBook
 
@@ -52,6 +53,20 @@ def deals(tmp_path_factory):
     return good
 
 
+def engine_values(engine: Calculation, book: QuoteBook, deal) -> dict:
+    """The deal's Quote sheet cells as the formulas engine computes the template itself: the
+    independent oracle of QuoteBook.values."""
+    changes = {}
+    for name, value in [*book.inputs(deal).items(), (CLIENT, deal.client)]:
+        sheet, refs = book.sheet.names[name]
+        flat = [row[0] for row in value] if isinstance(value, list) else [value]
+        changes.update({(sheet, ref): item for ref, item in zip(refs, flat)})
+    computed = engine.calculate(changes, sheets=["Quote"])
+    values = {ref: value for (sheet, ref), value in computed.items() if sheet == "QUOTE"}
+    values.update({ref: value for (sheet, ref), value in changes.items() if sheet == "Quote"})
+    return values
+
+
 def same(fast, engine) -> bool:
     if fast in ("", None) and engine in ("", None):
         return True
@@ -64,17 +79,11 @@ def same(fast, engine) -> bool:
 def test_the_fast_path_equals_the_engine_cell_for_cell(deals, key):
     template = quotes.template_folder() / BY_KEY[key].template
     book, engine = QuoteBook(template, BY_KEY[key]), Calculation(template)
-    assert book.calculation is None  # our own template: the fast path
     sample = [deal for deal in deals if deal.product == key]
     assert len(sample) >= RANDOM_DEALS
     compared = 0
     for deal in sample:
-        fast = book.values(deal)
-        book.calculation = engine
-        try:
-            slow = book.values(deal)
-        finally:
-            book.calculation = None
+        fast, slow = book.values(deal), engine_values(engine, book, deal)
         differing = [(ref, fast[ref], slow.get(ref)) for ref in fast if not same(fast[ref], slow.get(ref))]
         assert not differing, (deal.deal_id, differing[:5])
         constants = book.sheet.constants
@@ -95,19 +104,18 @@ def test_model_inputs_text_rounds_as_excel_does(value, decimals, percent, text):
     assert excel_text(value, decimals, percent) == text
 
 
-def test_a_template_changed_beyond_its_constants_is_computed_by_the_engine(tmp_path):
+def test_a_template_with_a_formula_of_its_own_is_refused_naming_the_cell(tmp_path):
+    """Was: computed by the formulas engine, so an outside template could print any number."""
     wb = openpyxl.load_workbook(ROOT / "workbooks" / "bearish_buffer_note.xlsx")
     cell = next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=AsOf")
     cell.value = "=AsOf+1"
     wb.save(tmp_path / "changed.xlsx")
     deal = next(row for row in example_rows() if row["deal_id"] == "N-101")
-    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out",
-                            templates={"note": tmp_path / "changed.xlsx"})
-    assert records[0]["status"] == "written", records[0]["message"]
-    shown = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"][cell.coordinate].value
-    assert shown.date().isoformat() == "2023-11-30"  # as_of 2023-11-29, plus the template's one day
-    template = QuoteBook(tmp_path / "changed.xlsx", BY_KEY["note"])
-    assert template.calculation is not None
+    with pytest.raises(DealListError, match=rf"Quote!{cell.coordinate} computes =AsOf\+1, which is not a formula "
+                                            "of the note layout"):
+        quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out",
+                   templates={"note": tmp_path / "changed.xlsx"})
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_template_with_other_constants_keeps_the_fast_path_and_shows_them(tmp_path):
@@ -116,8 +124,6 @@ def test_a_template_with_other_constants_keeps_the_fast_path_and_shows_them(tmp_
     sheet, ref = next(iter(issuer))
     wb[sheet][ref.replace("$", "")] = "Another Issuer LLC"
     wb.save(tmp_path / "other.xlsx")
-    book = QuoteBook(tmp_path / "other.xlsx", BY_KEY["warrant"])
-    assert book.calculation is None
     deal = next(row for row in example_rows() if row["deal_id"] == "W-201")
     quotes.run(write_deals(tmp_path / "deals.csv", [deal]), tmp_path / "out", templates={"warrant": tmp_path / "other.xlsx"})
     ws = openpyxl.load_workbook(tmp_path / "out" / "W-201.xlsx")["Quote"]

@@ -133,7 +133,8 @@ def test_warrant_quote_shows_the_xlfuncs_numbers(example_run):
     assert fields["Valuation date"] == dt.datetime(2025, 6, 4)
     assert fields["Lookback underlying value (so far)"] == 5951.30
     assert fields["Breakeven final value"] == pytest.approx((0.95 - 0.02728) * 5951.30)
-    assert fields["Model inputs"] == "spot 5,951.30, vol 16.0%, rate 4.30%, dividend yield 1.30%"
+    assert fields["Model inputs"] == "spot 5,951.30, vol 16.0%"
+    assert fields["Rates"] == "rate 4.30%, dividend yield 1.30%"
     finals = np.array([row[1] for row in scenarios], dtype=float)
     assert finals == pytest.approx(5951.30 * (1 + np.array([row[0] for row in scenarios])))
     assert [row[2] for row in scenarios] == pytest.approx(warrant.payment(5951.30, finals).tolist())
@@ -172,7 +173,7 @@ def test_a_fully_protected_note_is_quoted_without_a_breakeven(tmp_path):
     assert {r["status"] for r in records} == {"written"}
     for product in ("note", "bullish_note"):
         fields, scenarios = quote_cells(out / f"P-{product}.xlsx")
-        assert fields["Breakeven final value"] == "none: every final value repays the principal"
+        assert fields["Breakeven final value"] == "none: fully protected"
         assert min(row[2] for row in scenarios) == pytest.approx(1000.0)
         assert summary(out)[f"P-{product}"]["breakeven"] == ""
 
@@ -284,7 +285,10 @@ def test_a_run_killed_midway_leaves_only_complete_workbooks_and_a_rerun_finishes
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     complete = list(out.glob("*.xlsx"))
-    assert 5 <= len(complete) < len(rows) and not (out / "summary.csv").exists()
+    assert 5 <= len(complete) < len(rows)
+    unfinished = summary_rows(out)  # no summary that looks current: every deal not done yet
+    assert [r["deal_id"] for r in unfinished] == [r["deal_id"] for r in rows]
+    assert {(r["status"], r["message"]) for r in unfinished} == {("not done", quotes.UNFINISHED)}
     for path in complete:  # renamed into place only when whole
         with zipfile.ZipFile(path) as package:
             assert package.testzip() is None
@@ -393,14 +397,20 @@ def test_an_empty_closes_list_in_yaml_is_no_closes_yet(tmp_path):
     assert records[0]["status"] == "written", records[0]["message"]
 
 
-@pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd"), ("CON", "CON_"),
-                                           ("a b/c:d", "a_b_c_d"), ("N-101", "N-101"), ("x" * 120, "x" * 120)])
+@pytest.mark.parametrize("deal_id, name", [("../../etc/passwd", "etc_passwd"), ("a b/c:d", "a_b_c_d"),
+                                           ("N-101", "N-101"), ("x" * 120, "x" * 120), ("é", "é"),
+                                           ("e\u0301te", "\u00e9te"), ("Zürich-7", "Zürich-7"), ("東京", "東京"),
+                                           ("CONSOLE", "CONSOLE"), ("COM10", "COM10"), ("icon.txt", "icon.txt")])
 def test_output_names_use_safe_characters_only(deal_id, name):
     assert deal_lists.file_stem(deal_id) == name
 
 
-@pytest.mark.parametrize("deal_id, message", [("%%%", "deal_id must contain a letter or digit"),
-                                              ("x" * 121, "deal_id must name a file of at most 120 characters")])
+@pytest.mark.parametrize("deal_id, message", [
+    ("%%%", "deal_id must contain a letter or digit"),
+    ("x" * 121, "deal_id must name a file of at most 120 bytes in UTF-8, got 121"),
+    ("é" * 61, "deal_id must name a file of at most 120 bytes in UTF-8, got 122"),
+    *((device, re.escape(f"names the Windows device {device.split('.')[0].upper()}")) for device in
+      ("CON", "con.txt", "con.txt.bak", "Nul.xlsx", "COM1", "lpt9.csv", "COM¹", "PRN", "AUX.tar.gz"))])
 def test_a_deal_id_that_names_no_file_is_an_error(deal_id, message):
     with pytest.raises(deal_lists.DealError, match=message):
         deal_lists.file_stem(deal_id)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
+import hashlib
+import itertools
 import json
 import re
+import unicodedata
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import yaml
@@ -26,11 +30,11 @@ from .products import BY_KEY, PRODUCTS
 
 IDENTITY = ("deal_id", "client", "product")
 KNOWN = tuple(dict.fromkeys([*IDENTITY, *(name for product in PRODUCTS for name in product.deal_fields)]))
-XML_CHARACTER = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # what XML 1.0 can hold
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # what XML 1.0 cannot hold
 MAX_CELL_TEXT = 32767
-MAX_NAME = 120  # output file names stay far below every file system's limit, temporary names included
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                    *(f"LPT{i}" for i in range(1, 10))}
+MAX_NAME = 120  # bytes of an output file's name: far below every file system's limit, temporary names included
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL",
+                    *(f"{port}{i}" for port in ("COM", "LPT") for i in (*"123456789", "¹", "²", "³"))}
 
 
 class DealError(ValueError):
@@ -64,47 +68,63 @@ class Deal:
 
 
 def file_stem(deal_id: str) -> str:
-    """The name of a deal's files without extension, from its id: letters, digits, '.', '_'
-    and '-' only, short enough for any file system, never a Windows device name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", deal_id).strip("._-")
+    """The name of a deal's files without extension, from its id: letters and digits of any
+    script, '.', '_' and '-' only (the id in Unicode's composed form, so one id names one file
+    on every system), short enough for any file system, never a Windows device name."""
+    stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", deal_id[:4 * MAX_NAME + 1])).strip("._-")
     if not stem:
         raise DealError("deal_id must contain a letter or digit to name the output file")
-    if len(stem) > MAX_NAME:
-        raise DealError(f"deal_id must name a file of at most {MAX_NAME} characters, got {len(stem)} "
-                        f"({stem[:20]}...)")
-    return f"{stem}_" if stem.upper() in WINDOWS_RESERVED else stem
+    if len(stem.encode()) > MAX_NAME:
+        raise DealError(f"deal_id must name a file of at most {MAX_NAME} bytes in UTF-8, got "
+                        f"{len(stem.encode())} ({stem[:20]}...)")
+    device = stem.split(".")[0].upper()
+    if device in WINDOWS_RESERVED:
+        raise DealError(f"deal_id {deal_id!r} would name the file {stem}.xlsx, which names the Windows device "
+                        f"{device}: choose another id")
+    return stem
 
 
-def read_records(path: Path, notes: list | None = None) -> list[tuple[int, dict]]:
-    """(line, record) pairs: CSV records numbered by the file line they start on (the header is
-    line 1), YAML records by their line, JSON records from 1. Blank CSV rows are skipped. Every
-    value is text (or a list, or None), so each is converted as a cell of its field. Remarks on
-    how the file was read (an encoding other than UTF-8) are appended to `notes`."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".yaml", ".yml", ".json"):
-        raise DealListError(f"{path}: the deal list must be a .csv, .yaml, .yml or .json file")
-    try:
-        text = decoded(path.read_bytes(), path, notes if notes is not None else [])
-        if suffix == ".csv":
-            return csv_records(text, path)
-        if suffix == ".json":
-            records = json.loads(text, parse_int=str, parse_float=str, parse_constant=str,  # ids stay text
-                                 object_pairs_hook=mapping)
-            lines = range(1, len(records) + 1) if isinstance(records, list) else []
-        else:
-            loader = TextLoader(text)
-            try:
-                node = loader.get_single_node()
-                records = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
-            lines = [item.start_mark.line + 1 for item in node.value] if isinstance(records, list) else []
-    except (OSError, csv.Error, json.JSONDecodeError, yaml.YAMLError, RecursionError) as error:
-        raise DealListError(f"{path}: cannot be read: {error}") from None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise DealListError(f"{path}: must hold a list of deals, each a mapping of column to value")
-    return [(line, mapping(record.items())) for line, record in zip(lines, records)]
+def same_file(stem: str) -> str:
+    """A key two stems share when they name the same file on a case-insensitive file system."""
+    return stem.casefold()
+
+
+class DealList:
+    """A deal list on disk: its format and text encoding found once, its records read as a
+    stream (as often as a run needs), never all at once.
+
+    Records are (line, record) pairs: CSV records numbered by the file line they start on (the
+    header is line 1), YAML records by their line, JSON records from 1. Blank CSV rows are
+    skipped. Every value is text (or a list, or None), so each is converted as a cell of its
+    field. Remarks on how the file was read (an encoding other than UTF-8) go to `notes`."""
+
+    def __init__(self, path: Path, notes: list | None = None):
+        self.path = Path(path)
+        self.suffix = self.path.suffix.lower()
+        if self.suffix not in (".csv", ".yaml", ".yml", ".json"):
+            raise DealListError(f"{self.path}: the deal list must be a .csv, .yaml, .yml or .json file")
+        try:
+            self.encoding = text_encoding(self.path, notes if notes is not None else [])
+        except OSError as error:
+            raise DealListError(f"{self.path}: cannot be read: {error}") from None
+
+    def records(self) -> Iterator[tuple[int, dict]]:
+        try:
+            with self.path.open(encoding=self.encoding, newline="") as handle:
+                if self.suffix == ".csv":
+                    yield from csv_records(handle, self.path)
+                elif self.suffix == ".json":
+                    yield from json_records(handle, self.path)
+                else:
+                    yield from yaml_records(handle, self.path)
+        except DealListError:
+            raise
+        except (OSError, UnicodeError, csv.Error, json.JSONDecodeError, yaml.YAMLError, RecursionError) as error:
+            raise DealListError(f"{self.path}: cannot be read: {error}") from None
+
+
+def not_a_list(path: Path) -> DealListError:
+    return DealListError(f"{path}: must hold a list of deals, each a mapping of column to value")
 
 
 def mapping(pairs) -> dict:
@@ -119,48 +139,100 @@ def mapping(pairs) -> dict:
     return record
 
 
-def decoded(data: bytes, path: Path, notes: list) -> str:
-    """A deal list's text: UTF-8 (with or without a byte order mark) or UTF-16 with its mark,
-    else Windows-1252 (as Excel saves "CSV" on Windows), with a note saying so."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+WIDE = (("utf-32-le", 4, b"\x00\x00\x00", 1), ("utf-32-be", 4, b"\x00\x00\x00", 0),  # encoding, unit,
+        ("utf-16-le", 2, b"\x00", 1), ("utf-16-be", 2, b"\x00", 0))                   # zeros, where they are
+
+
+def text_encoding(path: Path, notes: list) -> str:
+    """A deal list's encoding: by its byte order mark (UTF-8, UTF-16, UTF-32); UTF-16 or UTF-32
+    without one, told by where the zero bytes of its characters fall (with a note); else UTF-8,
+    or Windows-1252 (as Excel saves "CSV" on Windows) with a note. The whole file must decode."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    encoding = next((name for bom, name in BOMS if head.startswith(bom)), None)
+    if encoding is None and b"\x00" in head:
+        encoding = wide_encoding(head)
+        if encoding is None:
+            raise DealListError(f"{path}: holds zero bytes, so it is no text in UTF-8, UTF-16, UTF-32 or "
+                                f"Windows-1252; save it as CSV UTF-8")
+        notes.append(f"{path}: no byte order mark; read as {encoding.upper()} (save as CSV UTF-8 to be sure)")
+    if encoding is not None:
+        if decodes(path, encoding):
+            return encoding
+        raise DealListError(f"{path}: is not {encoding.upper()} text, as its first bytes say; save it as CSV UTF-8")
+    if decodes(path, "utf-8"):
+        return "utf-8"
+    if decodes(path, "cp1252"):
+        notes.append(f"{path}: not UTF-8; read as Windows-1252 (save as CSV UTF-8 to be sure of accented text)")
+        return "cp1252"
+    raise DealListError(f"{path}: is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8")
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a byte order mark, from the zero bytes most characters of a
+    deal list (ASCII) carry in their units; None if no pattern holds for nine units in ten."""
+    for encoding, unit, zeros, where in WIDE:
+        units = [head[i:i + unit] for i in range(0, len(head) - unit + 1, unit)]
+        matching = sum(u[where:where + len(zeros)] == zeros and u.strip(b"\x00") != b"" for u in units)
+        if units and matching >= 0.9 * len(units):
+            return encoding
+    return None
+
+
+def decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes as `encoding` (read in blocks, never held at once)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return data.decode("utf-8-sig")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise DealListError(f"{path}: is neither UTF-8 nor Windows-1252 text ({error}); save it as "
-                            f"CSV UTF-8") from None
-    notes.append(f"{path}: not UTF-8; read as Windows-1252 (save as CSV UTF-8 to be sure of accented text)")
-    return text
+        return False
+    return True
 
 
 DELIMITERS = (",", ";", "\t")
+CSV_CELL = 1 << 22  # characters the CSV reader holds of one cell; a longer one fails its deal unread
+csv.field_size_limit(CSV_CELL)
+SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*')  # Excel's "sep=;" first line, as some programs quote it
 
 
-def csv_records(text: str, path: Path) -> list[tuple[int, dict]]:
-    """The records of a CSV text whose delimiter is the one (comma, semicolon or tab) that splits
+def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
+    """The records of a CSV file whose delimiter is the one (comma, semicolon or tab) that splits
     its header into known columns. With semicolons, numbers may have decimal commas."""
-    first, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
-    hint = re.fullmatch(r"\s*sep=(.)\s*", first)  # Excel's "sep=;" first line
-    if hint:
-        text = rest[0] if rest else ""
-    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    first = handle.readline()
+    hint = SEP_LINE.fullmatch(first.rstrip("\r\n"))
+    lines = [] if hint else [first]
+    while not any(line.strip() for line in lines) and (line := handle.readline()):
+        lines.append(line)  # blank lines before the header
+    header_line = next((line for line in lines if line.strip()), "")
     delimiter = hint[1] if hint else max(DELIMITERS, key=lambda d: sum(
-        c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d))))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, records, line, offset = None, [], 1, 1 if hint else 0
-    for values in reader:
-        start, line = line + offset, reader.line_num + 1
+        c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d), [])))
+    reader = csv.reader(itertools.chain(lines, handle), delimiter=delimiter)
+    header, line, offset = None, 1, 1 if hint else 0
+    while True:
+        start = line + offset
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            if "field larger than field limit" not in str(error):
+                raise
+            line = reader.line_num + 1
+            yield start, {UNNAMED: f"a cell is longer than {CSV_CELL:,} characters, more than any term holds"}
+            continue
+        line = reader.line_num + 1
         if not any(value.strip() for value in values):
             continue  # a blank row, as spreadsheets save them (",,,,") or an empty line
         if header is None:
             header = [value.strip().lower() for value in values]
             unknown = [c for c in header if c and c not in KNOWN]
             if unknown:
-                raise DealListError(f"{path}: unknown column {', '.join(map(repr, unknown))}; "
+                raise DealListError(f"{path}: unknown column {', '.join(map(repr, unknown[:5]))}; "
                                     f"the columns are {', '.join(KNOWN)}")
             repeated = sorted({c for c in header if c and header.count(c) > 1})
             if repeated:
@@ -172,11 +244,80 @@ def csv_records(text: str, path: Path) -> list[tuple[int, dict]]:
             if column:
                 record[column] = value if delimiter != ";" else DecimalComma(value)
             elif value.strip():
-                record[UNNAMED] = f"column {number + 1} has no header but holds {value.strip()!r}"
-        records.append((start, record))
+                record[UNNAMED] = f"column {number + 1} has no header but holds {value.strip()[:40]!r}"
+        yield start, record
     if header is None:
         raise DealListError(f"{path}: has no header row (deal_id, client, product, ...)")
-    return records
+
+
+def json_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
+    """The records of a JSON list, decoded one at a time from a window of the file; every
+    number stays text, as written (ids such as 0123)."""
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str, object_pairs_hook=mapping)
+    window, at, ended = "", 0, False
+
+    def next_character() -> str:
+        """The next character that is not white space (more of the file read as needed); "" at the end."""
+        nonlocal window, at, ended
+        while True:
+            while at < len(window) and window[at] in " \t\r\n":
+                at += 1
+            if at < len(window) or ended:
+                return window[at:at + 1]
+            more = handle.read(1 << 16)
+            window, at, ended = window[at:] + more, 0, not more
+
+    if next_character() != "[":
+        raise not_a_list(path)
+    at += 1
+    number = 0
+    while (character := next_character()) != "]":
+        if number and character != ",":
+            raise DealListError(f"{path}: cannot be read: expected ',' or ']' after deal {number}")
+        if number:
+            at += 1
+            next_character()
+        while True:
+            try:
+                record, end = decoder.raw_decode(window, at)
+                break
+            except json.JSONDecodeError:
+                if ended:
+                    raise
+                more = handle.read(max(1 << 16, len(window)))  # a large value: read on, doubling
+                window, at, ended = window[at:] + more, 0, not more
+        if not isinstance(record, dict):
+            raise not_a_list(path)
+        number, at = number + 1, end
+        yield number, record
+    at += 1
+    if next_character():
+        raise DealListError(f"{path}: cannot be read: text after the list of deals")
+
+
+def yaml_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
+    """The records of a YAML list, composed one at a time."""
+    loader = TextLoader(handle)
+    try:
+        loader.get_event()  # the stream's start
+        if loader.check_event(yaml.events.StreamEndEvent):
+            raise not_a_list(path)
+        loader.get_event()  # the document's start
+        if not loader.check_event(yaml.events.SequenceStartEvent):
+            raise not_a_list(path)
+        loader.get_event()
+        while not loader.check_event(yaml.events.SequenceEndEvent):
+            node = loader.compose_node(None, None)
+            record = loader.construct_document(node)
+            if not isinstance(record, dict):
+                raise not_a_list(path)
+            yield node.start_mark.line + 1, record
+        loader.get_event()
+        loader.get_event()  # the document's end
+        if not loader.check_event(yaml.events.StreamEndEvent):
+            raise DealListError(f"{path}: must hold one list of deals, not several documents")
+    finally:
+        loader.dispose()
 
 
 UNNAMED = "\x00unnamed"  # a record's marker for a value under no header (reported as that deal's error)
@@ -256,10 +397,17 @@ def cell(field: Field, value):
     return text
 
 
+MAX_LIST = 1000  # entries of a list (closes): a two-year lookback window has about 504 trading days
+
+
 def converted(field: Field, value):
     """A deal value converted as an Excel cell of that field is (excel.converted): a date, a
-    number held to its rule, or a list ('a;b;;c', a blank a skipped day; a list in YAML or JSON)."""
+    number held to its rule, or a list ('a;b;;c', a blank a skipped day; a list in YAML or JSON).
+    A value too large for its field is refused before anything is converted."""
     if field.shape == "list":
+        count = len(value) if isinstance(value, list) else str(value).count(";") + 1
+        if count > MAX_LIST:
+            raise DealError(f"{field.name} must have at most {MAX_LIST:,} entries, got {count:,}")
         entries = value if isinstance(value, list) else [type(value)(entry) for entry in str(value).split(";")]
         if not entries:  # an empty list in YAML or JSON: no closes yet
             return ()
@@ -289,17 +437,17 @@ def parse_deal(row: int, record: dict) -> Deal:
     for name, value in zip(IDENTITY, (deal_id, client, key)):
         if value is None:
             raise DealError(f"{name} is required")
+        if len(value) > MAX_CELL_TEXT:
+            raise DealError(f"{name} must be at most {MAX_CELL_TEXT} characters (an Excel cell's limit), "
+                            f"got {len(value):,}")
     for name, text in (("deal_id", deal_id), ("client", client)):
-        bad = next((char for char in text if not XML_CHARACTER.fullmatch(char)), None)
-        if bad is not None:
-            raise DealError(f"{name} holds the character U+{ord(bad):04X}, which a workbook cannot hold; remove it")
-    if len(client) > MAX_CELL_TEXT:
-        raise DealError(f"client must be at most {MAX_CELL_TEXT} characters (an Excel cell's limit), "
-                        f"got {len(client)}")
+        if bad := NOT_XML.search(text):
+            raise DealError(f"{name} holds the character U+{ord(bad[0]):04X}, which a workbook cannot hold; "
+                            "remove it")
     product = BY_KEY.get(key.lower())
     if product is None:
         keys = [product.key for product in PRODUCTS]
-        raise DealError(f"product must be {', '.join(keys[:-1])} or {keys[-1]}, got {key!r}")
+        raise DealError(f"product must be {', '.join(keys[:-1])} or {keys[-1]}, got {key[:40]!r}")
     fields = product.deal_fields
     for name in KNOWN:
         if name not in IDENTITY and name not in fields and cell_text(record.get(name)) is not None:
@@ -321,36 +469,80 @@ def parse_deal(row: int, record: dict) -> Deal:
     return deal
 
 
+def identity(row: int, record: dict) -> dict:
+    """What a summary row says of a deal before its terms are read: its row, deal_id, client and
+    product as written (cut at an Excel cell's length), and `stem`, its files' name (None if
+    its id names no file)."""
+    info = {"row": row, **{key: (cell_text(record.get(key)) or "")[:MAX_CELL_TEXT] for key in IDENTITY}}
+    try:
+        info["stem"] = file_stem(info["deal_id"])
+    except DealError:
+        info["stem"] = None
+    return info
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+class SameFiles:
+    """Which rows of a deal list name the same output file, from one pass over their ids kept
+    as 8-byte digests (a few bytes a deal, however long the list): no row's quote may stand for
+    another's, so every such row fails."""
+
+    def __init__(self):
+        self.rows, self.files, self.ids = array("Q"), array("Q"), array("Q")
+        self.clashes: dict[int, str] = {}
+        self.count = 0  # rows of the list
+
+    def add(self, info: dict) -> None:
+        self.count += 1
+        if info["stem"] is not None:
+            self.rows.append(info["row"])
+            self.files.append(digest(same_file(info["stem"])))
+            self.ids.append(digest(info["deal_id"]))
+
+    def finish(self) -> None:
+        """Find the clashes, once every row has been added."""
+        files = np.frombuffer(self.files, dtype=np.uint64)
+        self.listed = np.unique(files)
+        shared = set(self.listed[np.unique(files, return_counts=True)[1] > 1].tolist())
+        groups: dict[int, list[int]] = {}
+        for index in (i for i, file in enumerate(files.tolist()) if file in shared):
+            groups.setdefault(int(files[index]), []).append(index)
+        for file, indexes in groups.items():
+            rows = ", ".join(str(self.rows[i]) for i in indexes)
+            reason = ("duplicate deal_id" if len({self.ids[i] for i in indexes}) == 1
+                      else "deal_id names the same output file as another deal")
+            self.clashes[file] = f"{reason} (rows {rows})"
+
+    def clash(self, info: dict) -> str | None:
+        """Why this row's deal cannot be quoted, if its file is named by another row too."""
+        return None if info["stem"] is None else self.clashes.get(digest(same_file(info["stem"])))
+
+    def names(self, stem: str) -> bool:
+        """Whether some row of the list names the file `stem`."""
+        key = np.uint64(digest(same_file(stem)))
+        at = int(np.searchsorted(self.listed, key))
+        return at < len(self.listed) and self.listed[at] == key
+
+
 def read_deals(path: Path, notes: list | None = None) -> tuple[list[Deal], list[dict]]:
-    """Good deals, and a failure record for every bad row. Rows whose ids name the same file,
-    good or bad, all fail: no row's quote may stand for another's."""
+    """All the good deals of a list, and a failure record for every bad row (for a list that fits in memory)."""
+    deal_list, same = DealList(path, notes), SameFiles()
+    for row, record in deal_list.records():
+        same.add(identity(row, record))
+    same.finish()
     deals, failures = [], []
-    for row, record in read_records(path, notes):
+    for row, record in deal_list.records():
+        info = identity(row, record)
         try:
+            if clash := same.clash(info):
+                raise DealError(clash)
             deals.append(parse_deal(row, record))
         except DealError as error:
-            failures.append(failure(row, record, str(error)))
-    by_file: dict[str, list[dict]] = {}
-    for record in [*map(record_of, deals), *failures]:
-        try:
-            record["stem"] = file_stem(record["deal_id"])
-        except DealError:
-            continue
-        by_file.setdefault(record["stem"].lower(), []).append(record)
-    for same in (group for group in by_file.values() if len(group) > 1):
-        rows = ", ".join(str(record["row"]) for record in sorted(same, key=lambda r: r["row"]))
-        reason = ("duplicate deal_id" if len({record["deal_id"] for record in same}) == 1
-                  else "deal_id names the same output file as another deal")
-        for record in same:
-            record.update(status="failed", message=f"{reason} (rows {rows})")
-    failed = {record["row"]: record for group in by_file.values() if len(group) > 1 for record in group}
-    failed.update({record["row"]: record for record in failures})
-    return [deal for deal in deals if deal.row not in failed], sorted(failed.values(), key=lambda r: r["row"])
-
-
-def failure(row: int, record: dict, message: str) -> dict:
-    return {"row": row, **{key: cell_text(record.get(key)) or "" for key in IDENTITY},
-            "status": "failed", "message": message}
+            failures.append({**info, "status": "failed", "message": str(error)})
+    return deals, failures
 
 
 def record_of(deal: Deal) -> dict:

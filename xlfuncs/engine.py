@@ -21,7 +21,8 @@ from formulas.functions import wrap_func, wrap_ufunc
 from formulas.tokens.operand import XlError
 
 from . import excel, layout
-from .xlsx import ErrorValue, range_cells
+from .workbook import range_cells
+from .xlsx import ErrorValue
 
 CELL = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(:[A-Z]+\d+)?)$")
 

@@ -189,12 +189,12 @@ def quote_opening() -> Fields:
     return Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date")))
 
 
-def quote_closing(breakeven_note: str, per: str, model_inputs: Row) -> tuple:
+def quote_closing(breakeven_note: str, per: str, model_inputs: tuple[Row, ...]) -> tuple:
     """The client quote's last blocks: breakeven, estimated value, model inputs, disclaimer."""
     return (Fields("Breakeven and estimated value", (
                 Row("Breakeven final value", "=Breakeven", "level", note=breakeven_note),
                 Row("Estimated value", "=EstimatedValue", "money", key=True, note=per),
-                model_inputs)),
+                *model_inputs)),
             DISCLAIMER)
 
 
@@ -215,13 +215,18 @@ def excel_text(value: float, decimals: int, percent: bool = False) -> str:
     return f"{rounded:.{decimals}f}%" if percent else f"{rounded:,.{decimals}f}"
 
 
-def model_inputs(_, market) -> str:
-    return (f"spot {excel_text(market.spot, 2)}, vol {excel_text(market.vol, 1, True)}, rate "
-            f"{excel_text(market.rate, 2, True)}, dividend yield {excel_text(market.div_yield, 2, True)}")
+def market_inputs(_, market) -> str:
+    return f"spot {excel_text(market.spot, 2)}, vol {excel_text(market.vol, 1, True)}"
 
 
-MODEL_INPUTS = Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")&", rate "'
-                   '&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")', twin=model_inputs)
-NOTE_MODEL_INPUTS = Row("Model inputs", MODEL_INPUTS.value + '&", funding spread "&TEXT(FundingSpread,"0.00%")',
-                        twin=lambda note, market: f"{model_inputs(note, market)}, funding spread "
-                                                  f"{excel_text(note.funding_spread, 2, True)}")
+def rate_inputs(_, market) -> str:
+    return f"rate {excel_text(market.rate, 2, True)}, dividend yield {excel_text(market.div_yield, 2, True)}"
+
+
+RATES = '="rate "&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")'
+MODEL_INPUTS = (Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")', twin=market_inputs),
+                Row("Rates", RATES, twin=rate_inputs))
+NOTE_MODEL_INPUTS = (MODEL_INPUTS[0],
+                     Row("Rates", RATES + '&", funding spread "&TEXT(FundingSpread,"0.00%")',
+                         twin=lambda note, market: f"{rate_inputs(note, market)}, funding spread "
+                                                   f"{excel_text(note.funding_spread, 2, True)}"))

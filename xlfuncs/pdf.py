@@ -1,14 +1,18 @@
 """PDF quotes: each client workbook printed to a one-page PDF by LibreOffice headless.
 
-Workbooks are converted in batches (one `soffice` process per batch, each with its own
-profile so batches and other LibreOffice users never share one) into a staging folder in the
-output folder; each PDF is checked (a PDF of exactly one page) and renamed into place.
-LibreOffice runs in its own session (a Ctrl-C reaches the run, which stops it) and, on
-Linux, dies with the run.
+Workbooks are converted in batches of at most BATCH_FILES (LibreOffice silently stops after
+about 250 files of one command line), one `soffice` process per batch and at most `jobs` at
+once, each with its own profile, into a staging folder in the output folder. Each PDF is read
+with pypdf, checked to be one page, stamped with the fingerprint and content digest of the
+workbook it was printed from and a digest of itself, and renamed into place: a rerun keeps a
+PDF only if it is ours, unchanged, and printed from the quote beside it. LibreOffice runs in
+its own session (a Ctrl-C reaches the run, which stops it) and, on Linux, dies with the run.
 """
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import io
 import os
 import re
 import shutil
@@ -21,12 +25,16 @@ from pathlib import Path
 
 from .deals import DealListError
 from .quote_book import NUMBERS
+from .xlsx import write_atomically
 
 STAGING = ".pdf-staging-"
+BATCH_FILES = 200
 SECONDS_PER_FILE, SECONDS_PER_BATCH = 20, 60  # beyond these a LibreOffice process is taken to hang
-PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 INSTALL = ("--pdf needs LibreOffice (its soffice command): install it, e.g. `sudo apt-get install "
            "libreoffice-calc` on Debian or Ubuntu, or put soffice on PATH")
+STAMP_KEY = "/XlfuncsQuote"
+STAMP = re.compile(rb"xlfuncs ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9a-f]{64})")
+UNSIGNED = "0" * 64
 
 
 def soffice() -> str:
@@ -37,8 +45,46 @@ def soffice() -> str:
     return found
 
 
-def pages(pdf: bytes) -> int:
-    return len(PAGE.findall(pdf))
+def stamped(pdf: bytes, stamp: str) -> bytes:
+    """A one-page PDF with `stamp` (its workbook's "fingerprint:content digest") and a digest of
+    the PDF itself in its document information, or a ValueError saying what is wrong with it."""
+    from pypdf import PdfReader, PdfWriter  # here: only --pdf runs need it
+    from pypdf.errors import PdfReadError
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        pages = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"cannot be read as a PDF ({error})") from None
+    if pages != 1:
+        raise ValueError(f"is {pages} pages, not one")
+    writer = PdfWriter(clone_from=reader)
+    unsigned = f"xlfuncs {stamp.replace(':', ' ')} {UNSIGNED}"
+    writer.add_metadata({STAMP_KEY: unsigned})
+    with io.BytesIO() as buffer:
+        writer.write(buffer)
+        data = buffer.getvalue()
+    if data.count(unsigned.encode()) != 1:
+        raise ValueError("could not be stamped")
+    return data.replace(unsigned.encode(), unsigned[:-64].encode() + hashlib.sha256(data).hexdigest().encode())
+
+
+def stamp_of(path: Path) -> str | None:
+    """The "fingerprint:content digest" of the workbook a PDF was printed from, if the PDF is a
+    file of ours (not a link) unchanged since it was stamped; else None."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    found = list(STAMP.finditer(data))
+    if len(found) != 1:
+        return None
+    match = found[0]
+    unsigned = data[:match.start(3)] + UNSIGNED.encode() + data[match.end(3):]
+    if hashlib.sha256(unsigned).hexdigest().encode() != match[3]:
+        return None
+    return f"{match[1].decode()}:{match[2].decode()}"
 
 
 def die_with_parent() -> None:
@@ -60,7 +106,7 @@ class Batch:
         with self.log.open("wb") as errors:
             self.process = subprocess.Popen(
                 [command, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", "--norestore",
-                 "--convert-to", "pdf", "--outdir", str(staging), *(str(out / f"{r['stem']}.xlsx") for r in records)],
+                 "--convert-to", "pdf", "--outdir", str(staging), *(str(out / r["output"]) for r in records)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
                 start_new_session=True,  # a Ctrl-C at the terminal reaches the run, which stops it
                 preexec_fn=die_with_parent if sys.platform == "linux" else None)
@@ -83,66 +129,84 @@ class Batch:
         self.process.wait()
 
 
-def convert_quotes(command: str, out: Path, records: list[dict], jobs: int, check_stop) -> None:
-    """A PDF beside each quote written this run, or quoted before but without a current PDF. A
-    deal whose PDF cannot be made fails with the reason (its quote is then withdrawn); when the
-    run is interrupted, the PDFs not yet made are said to be missing, the quotes stay."""
+def print_quotes(command: str, out: Path, records: list[dict], jobs: int, check_stop) -> None:
+    """A PDF beside each quote of `records` written or kept this run, unless the one there is
+    current (a worker said so: "pdf_current"). A deal whose PDF cannot be made fails with the
+    reason (its quote is then withdrawn); when the run is interrupted, the PDFs not yet made are
+    said to be missing, the quotes stay."""
     wanted = []
     for record in (r for r in records if r["status"] in ("written", "skipped")):
-        if current(out / f"{record['stem']}.pdf", out / f"{record['stem']}.xlsx"):
+        if record.pop("pdf_current", False):
             record["pdf"] = f"{record['stem']}.pdf"
         else:
             wanted.append(record)
+    if not wanted:
+        return
+    batches = [wanted[start:start + BATCH_FILES] for start in range(0, len(wanted), BATCH_FILES)]
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
-    batches = []
+    running: list[Batch] = []
     try:
-        for number in range(min(jobs, len(wanted))):
-            batches.append(Batch(command, wanted[number::jobs], out, staging, number))
-        running = list(batches)
+        for number, batch in enumerate(batches):
+            while len(running) >= jobs:
+                running = finished(running, staging, out, check_stop)
+            try:
+                running.append(Batch(command, batch, out, staging, number))
+            except OSError as error:
+                for record in batch:
+                    fail(record, f"was not made: LibreOffice could not be started: {error}")
         while running:
-            check_stop()
-            for batch in list(running):
-                if batch.process.poll() is None and time.monotonic() < batch.deadline:
-                    continue
-                running.remove(batch)
-                problem = batch.problem() if batch.process.poll() is not None else "LibreOffice did not finish in time"
-                batch.stop()
-                for record in batch.records:
-                    place(record, staging / f"{record['stem']}.pdf", out, problem)
-            time.sleep(0.05)
+            running = finished(running, staging, out, check_stop)
     finally:  # after an interruption: LibreOffice stopped, the quotes kept, their PDFs said missing
-        for batch in batches:
+        for batch in running:
             batch.stop()
-            for record in batch.records:
-                if "pdf" not in record and record["status"] != "failed":
-                    record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
+        for record in wanted:
+            if "pdf" not in record and record["status"] != "failed":
+                record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def current(pdf: Path, workbook: Path) -> bool:
-    """A PDF at least as new as its workbook (a rewritten quote's old PDF is removed at once)."""
-    try:
-        return pdf.is_file() and pdf.stat().st_mtime_ns >= workbook.stat().st_mtime_ns
-    except OSError:
-        return False
+def finished(running: list[Batch], staging: Path, out: Path, check_stop) -> list[Batch]:
+    """Wait a moment for the running batches; place the PDFs of those that ended. Returns the
+    batches still running."""
+    check_stop()
+    time.sleep(0.05)
+    still = []
+    for batch in running:
+        if batch.process.poll() is None and time.monotonic() < batch.deadline:
+            still.append(batch)
+            continue
+        problem = batch.problem() if batch.process.poll() is not None else "LibreOffice did not finish in time"
+        batch.stop()
+        for record in batch.records:
+            place(record, staging / f"{record['stem']}.pdf", out, problem)
+    return still
 
 
 def place(record: dict, staged: Path, out: Path, problem: str) -> None:
-    """Rename a checked PDF into place, or fail its deal saying why."""
+    """Put a staged PDF in place, stamped with its quote's stamp, or fail its deal saying why;
+    anything unexpected fails the deal too, never the run."""
     try:
-        content = staged.read_bytes()
-    except OSError:
-        content = b""
-    count = pages(content) if content.startswith(b"%PDF") else 0
-    if count == 1:
         try:
-            os.replace(staged, out / staged.name)
-            record["pdf"] = staged.name
+            content = staged.read_bytes()
+        except FileNotFoundError:
+            fail(record, f"was not made{': ' + problem if problem else ''}")
             return
-        except OSError as error:
-            reason = f"could not be put in place: {error}"
-    else:
-        reason = f"is {count} pages, not one" if count else f"was not made{': ' + problem if problem else ''}"
+        try:
+            content = stamped(content, record["stamp"])
+        except ValueError as error:
+            fail(record, str(error))
+            return
+        target = out / staged.name
+        if target.is_dir() and not target.is_symlink():
+            fail(record, f"could not be put in place: {target.name} is a folder")
+            return
+        write_atomically(target, lambda handle: handle.write(content))
+        record["pdf"] = staged.name
+    except Exception as error:  # a fault of ours or of the disk: this deal fails, saying so
+        fail(record, f"could not be made: {type(error).__name__}: {error}")
+
+
+def fail(record: dict, reason: str) -> None:
     for key in (*NUMBERS, "output"):
         record.pop(key, None)
     record.update(status="failed", message=f"its PDF {reason}")

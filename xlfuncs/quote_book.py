@@ -1,8 +1,8 @@
 """Client quote workbooks: a product's template filled with a deal, its Quote sheet computed
-(quote_sheet.py, or the formulas engine for a changed template: our Excel functions either way,
-so exactly what the live template would show) and written as a one-page client document of
-values with its payout chart; and the run's summary.csv. Every file is written to a temporary
-file beside its place, checked, and renamed.
+(quote_sheet.py: our Excel functions and the layout's twins, so exactly what the live template
+would show) and written as a one-page client document of values with its payout chart; and the
+run's summary.csv, written as a stream. Every file is written to a temporary file beside its
+place, checked, and renamed.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import json
 import math
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from numbers import Real
@@ -21,14 +22,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from . import xlsx
-from .deals import XML_CHARACTER, Deal, DealError, DealListError
+from .deals import NOT_XML, Deal, DealError, DealListError
 from .layout import CLIENT
 from .product import Product
-from .quote_sheet import QUOTE, QuoteSheet, excel_value, formulas
-from .workbook import CHART_DATA, column_dimension
+from .quote_sheet import QUOTE, QuoteSheet, excel_value
+from .workbook import CHART_DATA, column_dimension, print_ranges, printed
 
 SUMMARY = "summary.csv"
 GREEKS = ("delta", "gamma", "vega", "theta", "rho")
@@ -64,10 +65,12 @@ def content_digest(parts: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def stored_fingerprint(path: Path) -> str | None:
-    """The fingerprint a client workbook was written with, if it reopens whole and unchanged
-    since (a corrupted or edited quote has none, so it is made again)."""
-    if not Path(path).is_file():
+def stored_stamp(path: Path) -> str | None:
+    """The "fingerprint:content digest" a client workbook was written with, if it is a file of
+    ours (not a link) that reopens whole and unchanged since (a corrupted or edited quote has
+    none, so it is made again)."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
         return None
     try:
         parts = xlsx.verify_package(path)
@@ -75,7 +78,7 @@ def stored_fingerprint(path: Path) -> str | None:
         return None
     core = parts.get(CORE_PART, b"").decode(errors="replace")
     found = re.search(r"<dc:identifier>xlfuncs:([0-9a-f]{64}):([0-9a-f]{64})</dc:identifier>", core)
-    return found[1] if found and found[2] == content_digest(parts) else None
+    return f"{found[1]}:{found[2]}" if found and found[2] == content_digest(parts) else None
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,9 @@ class Properties:
 
     def __post_init__(self):
         for name, text in (("--author", self.author), ("--company", self.company)):
-            bad = next((char for char in text if not XML_CHARACTER.fullmatch(char)), None)
+            bad = NOT_XML.search(text)
             if bad is not None or len(text) > 255:
-                reason = f"holds the character U+{ord(bad):04X}" if bad is not None else f"is {len(text)} characters"
+                reason = f"holds the character U+{ord(bad[0]):04X}" if bad is not None else f"is {len(text)} characters"
                 raise DealListError(f"{name} {reason}; a document property is at most 255 characters a "
                                     f"workbook can hold")
 
@@ -115,30 +118,20 @@ CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 
 
-def rendered_formulas(product: Product) -> dict:
-    from .templates import build  # the renderer, to know the formulas of an unchanged template
-    return formulas(build(product.layout()))[0]
-
-
 class QuoteBook:
-    """One product's template, loaded once per process: how its Quote sheet is computed (in
-    Python when its formulas are the product's layout's, else by the formulas engine), its
+    """One product's template, loaded once per process: its Quote sheet's computation, its
     names, and the client page that each deal's values are written into."""
 
     def __init__(self, template: Path, product: Product):
         self.product, self.template = product, Path(template)
-        self.sheet = QuoteSheet(self.template, product, rendered_formulas(product))
-        self.calculation = None
-        if not self.sheet.matches_layout:
-            from .engine import Calculation  # only for templates changed beyond their constants
-            self.calculation = Calculation(self.template)
+        self.sheet = QuoteSheet(self.template, product)
         self.fields = {field.defined_name: field for field in product.deal_fields.values()}
         missing = sorted(set(self.fields) - set(self.sheet.names))
         if missing:
             raise DealListError(f"{template}: names {', '.join(missing)} must each refer to one cell or column")
         with tempfile.TemporaryDirectory() as folder:
             page = Path(folder) / "quote.xlsx"
-            printed = xlsx.frozen_sheet(self.template, QUOTE, page, client=True)
+            charted = xlsx.frozen_sheet(self.template, QUOTE, page, client=True)
             with zipfile.ZipFile(page) as package:
                 self.parts = {name: package.read(name) for name in package.namelist()}
                 sheet_parts = xlsx.sheet_parts(package)
@@ -146,13 +139,13 @@ class QuoteBook:
         inputs_here = [ref for name in [*self.fields, CLIENT] for sheet, refs in [self.sheet.names[name]]
                        if sheet == QUOTE for ref in refs]
         refs = dict.fromkeys([*inputs_here, *(ref for _, refs in self.sheet.outputs for ref in refs)])
-        shown = [ref for ref in refs if printed is None or xlsx.split_ref(ref)[1] <= printed]
-        self.room = {ref: (client_sheet[ref].number_format, room(client_sheet, ref), font_scale(client_sheet[ref]))
-                     for ref in shown}
+        shown = [ref for ref in refs if printed(client_sheet, client_sheet[ref])]
+        occupied = {cell.coordinate for row in client_sheet.iter_rows() for cell in row if cell.value is not None}
+        self.room = {ref: Room.of(client_sheet, ref, occupied | set(shown)) for ref in shown}
         self.slots = {sheet_parts[QUOTE]: xlsx.Slots(self.parts[sheet_parts[QUOTE]], shown)}
-        if len(shown) < len(refs):
-            data = sheet_parts[CHART_DATA]
-            self.slots[data] = xlsx.Slots(self.parts[data], [ref for ref in refs if ref not in shown])
+        if charted & set(refs):  # a chart's source beside the page: on the hidden chart-data sheet
+            self.slots[sheet_parts[CHART_DATA]] = xlsx.Slots(self.parts[sheet_parts[CHART_DATA]],
+                                                             [ref for ref in refs if ref in charted])
 
     def inputs(self, deal: Deal) -> dict:
         """{defined name: Excel value} of every input a deal fills: its terms, market inputs and
@@ -174,26 +167,16 @@ class QuoteBook:
     def values(self, deal: Deal) -> dict[str, object]:
         """{A1: value} of the deal's Quote sheet cells that differ from the template's."""
         contract, market, _ = deal.objects()
-        inputs = self.inputs(deal)
-        if self.calculation is None:
-            values = self.sheet.values(inputs, deal.client, contract, market)
-        else:
-            changes = {}
-            for name, value in [*inputs.items(), (CLIENT, deal.client)]:
-                sheet, refs = self.sheet.names[name]
-                flat = [row[0] for row in value] if isinstance(value, list) else [value]
-                changes.update({(sheet, ref): item for ref, item in zip(refs, flat)})
-            computed = self.calculation.calculate(changes, sheets=[QUOTE])
-            values = {ref: value for (sheet, ref), value in computed.items() if sheet == QUOTE.upper()}
-            values.update({ref: value for (sheet, ref), value in changes.items() if sheet == QUOTE})
+        values = self.sheet.values(self.inputs(deal), deal.client, contract, market)
         errors = sorted(ref for ref, value in values.items() if isinstance(value, xlsx.ErrorValue))
         if errors:
             raise DealError(f"the quote computes {values[errors[0]]} in cell {errors[0]}")
         return values
 
-    def write(self, deal: Deal, target: Path, stamp: str, properties: Properties, summary: dict) -> None:
+    def write(self, deal: Deal, target: Path, stamp: str, properties: Properties, summary: dict) -> str:
         """The deal's client workbook at `target`, checked to show the estimated value and
-        breakeven of its `summary` and to reopen before it is put in place."""
+        breakeven of its `summary`, every value in full, and to reopen before it is put in place.
+        Returns its stamp: the fingerprint and the digest of its content."""
         parts = dict(self.parts)
         values = self.values(deal)
         for name, number in (("EstimatedValue", summary["value"]), ("Breakeven", summary["breakeven"])):
@@ -203,27 +186,80 @@ class QuoteBook:
                                                and math.isclose(shown, number, rel_tol=1e-12)):
                     raise DealError(f"the template's Quote!{ref} shows {shown!r} as {name} where the summary "
                                     f"reports {number:,.6g}; its formulas compute something else")
-        for ref, (number_format, width, scale) in self.room.items():
-            text = shown_number(values.get(ref), number_format)
-            if text is not None and text_width(text) * scale > width:
-                raise DealError(f"the quote's cell {ref} is too narrow for {text} (the page would show ###): "
-                                f"amounts this large do not fit the template")
+        for ref, room in self.room.items():
+            if problem := room.problem(values.get(ref)):
+                raise DealError(f"the quote's cell {ref} is too narrow for {problem}")
         parts.update({part: slots.filled(values) for part, slots in self.slots.items()})
         parts["docProps/app.xml"] = properties.app()
         now = dt.datetime.now(dt.timezone.utc)
-        parts[CORE_PART] = properties.core(self.product.title, f"{stamp}:{content_digest(parts)}", now)
+        full_stamp = f"{stamp}:{content_digest(parts)}"
+        parts[CORE_PART] = properties.core(self.product.title, full_stamp, now)
         local = now.astimezone().timetuple()[:6]
         xlsx.write_atomically(target, lambda handle: xlsx.write_package(handle, parts, local),
                               check=xlsx.verify_package)
+        return full_stamp
 
 
-def room(ws, ref: str) -> float:
-    """The digits of the default font a cell's column holds (a merged cell: its columns')."""
+@dataclass(frozen=True)
+class Room:
+    """What a printed cell of the client page holds: digits of the default font (Calibri 11) in
+    its width (a merged cell: its columns'), and, for text that does not wrap, in the empty cells
+    beside it up to the page's edge, where Excel lets text run on; `lines` a wrapping cell's row
+    holds (None: the row grows)."""
+
+    number_format: str
+    width: float
+    spill: float
+    scale: float
+    wrap: bool
+    lines: int | None
+
+    @classmethod
+    def of(cls, ws, ref: str, occupied: set[str]) -> "Room":
+        cell = ws[ref]
+        width, last = room(ws, ref)
+        edge = max((high for _, _, high, _ in print_ranges(ws)), default=last)
+        spill, column = 0.0, last + 1
+        while column <= edge and f"{get_column_letter(column)}{cell.row}" not in occupied:
+            spill += column_width(ws, column)
+            column += 1
+        height = ws.row_dimensions[cell.row].height
+        size = float(cell.font.sz or 11) if cell.font else 11.0
+        wrap = bool(cell.alignment and cell.alignment.wrap_text)
+        return cls(cell.number_format, width, spill, font_scale(cell), wrap,
+                   None if height is None else max(1, int(height // (size * 1.25))))
+
+    def problem(self, value) -> str | None:
+        """What of `value` would not show in full here (### or cut-off text), or None."""
+        if isinstance(value, str):
+            lines = value.splitlines() or [""]
+            widest = max(text_width(line) for line in lines) * self.scale
+            if self.wrap:
+                needed = sum(max(1, math.ceil(text_width(line) * self.scale / self.width)) for line in lines)
+                if self.lines is None or needed <= self.lines:
+                    return None
+                return f"{value[:40]!r}: it needs {needed} lines and its row holds {self.lines}; shorten it"
+            if widest <= self.width + self.spill:
+                return None
+            return (f"{value[:40]!r}{'...' if len(value) > 40 else ''} (about {widest:.0f} characters wide, room for "
+                    f"{self.width + self.spill:.0f}): the page would cut it off; shorten it")
+        text = shown_number(value, self.number_format)
+        if text is not None and text_width(text) * self.scale > self.width:
+            return f"{text} (the page would show ###): amounts this large do not fit the template"
+        return None
+
+
+def column_width(ws, index: int) -> float:
+    return getattr(column_dimension(ws, index), "width", None) or 8.43
+
+
+def room(ws, ref: str) -> tuple[float, int]:
+    """The digits of the default font a cell's column holds (a merged cell: its columns'), and its last column."""
     columns = [column_index_from_string(ref.rstrip("0123456789"))]
     for merged in ws.merged_cells.ranges:
         if ref in merged:
             columns = range(merged.min_col, merged.max_col + 1)
-    return sum(getattr(column_dimension(ws, index), "width", None) or 8.43 for index in columns)
+    return sum(column_width(ws, index) for index in columns), columns[-1]
 
 
 def font_scale(cell) -> float:
@@ -233,8 +269,24 @@ def font_scale(cell) -> float:
 
 
 def text_width(text: str) -> float:
-    """A formatted number's width in digits: separators about half a digit, signs one."""
-    return sum(0.5 if char in ",." else 1.5 if char == "%" else 1.0 for char in text)
+    """A text's width in digits of its font (Calibri's proportions, rounded up): separators and
+    narrow letters about half a digit, capitals and wide letters more, wide scripts two."""
+    return sum(character_width(character) for character in text)
+
+
+NARROW, WIDE = set(" .,;:'!|()[]{}ijlftrI-"), set("mwMW%@&")
+
+
+def character_width(character: str) -> float:
+    if character in NARROW:
+        return 0.5
+    if character in WIDE:
+        return 1.5
+    if character.isdigit() or character.islower():
+        return 1.0
+    if character.isupper() or not character.isascii():
+        return 2.0 if unicodedata.east_asian_width(character) in "WF" else 1.25
+    return 1.0
 
 
 NUMBER_SECTION = re.compile(r'^(?P<currency>"\$")?-?(?P<grouped>#,##)?0(?:\.(?P<decimals>0+))?(?P<percent>%)?$')
@@ -262,17 +314,30 @@ def safe_text(value):
     return value
 
 
-def write_summary(folder: Path, records: list[dict]) -> Path:
-    path = folder / SUMMARY
+class Summary:
+    """A summary.csv being written, a row per deal as it is final, into a binary handle (a
+    temporary file that xlsx.atomic_file puts in place): UTF-8 with a byte order mark, which
+    Excel reads."""
 
-    def write(handle):
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="backslashreplace", newline="")  # Excel reads the BOM
-        writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for record in sorted(records, key=lambda r: r["row"]):
-            writer.writerow({key: safe_text(record.get(key, "")) for key in SUMMARY_COLUMNS})
-        text.flush()
-        text.detach()
+    def __init__(self, handle):
+        self.text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="backslashreplace", newline="")
+        self.writer = csv.DictWriter(self.text, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        self.writer.writeheader()
 
-    xlsx.write_atomically(path, write)
+    def add(self, record: dict) -> None:
+        self.writer.writerow({key: safe_text(record.get(key, "")) for key in SUMMARY_COLUMNS})
+
+    def finish(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
+
+def write_summary(folder: Path, records) -> Path:
+    """A whole summary.csv from `records` (any iterable), put in place atomically."""
+    path = Path(folder) / SUMMARY
+    with xlsx.atomic_file(path) as handle:
+        summary = Summary(handle)
+        for record in records:
+            summary.add(record)
+        summary.finish()
     return path

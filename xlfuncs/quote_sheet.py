@@ -2,10 +2,10 @@
 the same Excel functions and the layout's Python twins, in about a millisecond instead of a
 tenth of a second.
 
-It applies only to a template whose formulas are exactly those its product's layout renders
-(its constants, such as the issuer's name or the scenario changes, may differ) and whose own
-cached Quote values it reproduces; any other template is computed by the engine. The tests
-hold the two cell for cell over many deals.
+Every template's formulas are its product's layout's (template_check.py refuses others; its
+constants, such as the issuer's name or the scenario changes, and where its cells stand may
+differ), so each formula is computed by the twin or function its text names. The tests hold
+this cell for cell against the formulas engine computing the template, over many deals.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ from .deals import DealError
 from .fields import TermError
 from .layout import CLIENT, ArrayRow, Calendar, Payout, Scenarios, finals_formula
 from .product import Product
-from .workbook import key_cells
-from .xlsx import range_cells
+from .workbook import key_cells, range_cells
 
 FUNCTIONS = {function.__name__: function for function in excel.FUNCTIONS}
 CALL = re.compile(r"=([A-Z][A-Z_]*)\(([A-Za-z0-9_,{}]*)\)")
@@ -144,14 +143,12 @@ class Evaluation:
 class QuoteSheet:
     """A template's formulas and constants, ready to compute its Quote sheet for deals."""
 
-    def __init__(self, template: Path, product: Product, rendered: dict[tuple[str, str], str]):
-        """`rendered` is formulas(wb) of the product's layout as templates.py renders it."""
+    def __init__(self, template: Path, product: Product):
         formulas_book = load_workbook(template)
         values_book = load_workbook(template, data_only=True)
         self.formulas, self.arrays = formulas(formulas_book)
         self.key_cells = {name: [cell.coordinate for cell in cells]
                           for name, cells in key_cells(formulas_book[QUOTE]).items()}
-        self.matches_layout = self.formulas == rendered
         self.constants = {(ws.title, cell.coordinate): excel_value(cell.value)
                           for ws in values_book.worksheets for row in ws.iter_rows() for cell in row}
         self.names = {}

@@ -4,12 +4,21 @@ client workbook per deal (quote_book.py), optionally a PDF of each (pdf.py), and
 Values, greeks and breakevens come from xlfuncs (each product's quote). A bad deal is reported
 with its row and reason, its previous quote is removed, and every good deal is still produced.
 An unchanged deal whose workbook is up to date is skipped, so a run that was stopped can simply
-be run again. One run at a time writes into a folder; an interrupted run (Ctrl-C, SIGTERM)
-finishes the deals in progress, stops its workers and still writes the summary.
+be run again. One run at a time writes into a folder.
+
+The list is read as a stream, never held: first for the deals' ids (every row must be readable
+before anything is written; rows naming the same file all fail); then, under the folder's lock,
+to replace the old summary by one calling every deal "not done", so a run killed at any moment
+leaves no summary that looks current; then in chunks, which worker processes quote (each
+parses, checks and writes its deals), printed to PDF chunk by chunk, their rows streamed into
+the new summary. An interrupted run (Ctrl-C, SIGTERM, SIGHUP) finishes the
+deals in progress, stops its workers and still writes the summary.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import itertools
 import os
 import shutil
 import signal
@@ -19,20 +28,25 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import pdf
-from .deals import Deal, DealError, DealListError, read_deals, record_of
+from . import pdf, xlsx
+from .deals import DealError, DealList, DealListError, SameFiles, identity, parse_deal
 from .fields import TermError
 from .products import BY_KEY, PRODUCTS
-from .quote_book import GREEKS, Properties, QuoteBook, code_digest, fingerprint, stored_fingerprint, write_summary
+from .quote_book import (GREEKS, SUMMARY, Properties, QuoteBook, Summary, code_digest, fingerprint, stored_stamp,
+                         write_summary)
 from .template_check import check_template
 
 TEMPLATES = {product.key: product.template for product in PRODUCTS}
 LOCK = ".xlfuncs-quote.lock"
-LEFTOVERS = (".*.xlsx.*.tmp", ".*.pdf.*.tmp", ".summary.csv.*.tmp", f"{pdf.STAGING}*")
+LEFTOVERS = (".*.xlsx.*.tmp", ".*.pdf.*.tmp", f".{SUMMARY}.*.tmp", f"{pdf.STAGING}*")
+CHUNK = 200  # deals a chunk gives each worker (with --pdf, one LibreOffice batch)
+UNFINISHED = "the run writing this folder has not finished (or was killed); run it again"
+INTERRUPTED = "the run was interrupted before this deal was quoted; run it again"
 
 
 STOP: dict = {}  # the signal that asked the run to stop, set by the handlers main() installs
@@ -45,9 +59,8 @@ def check_stop() -> None:
 
 
 class Interrupted(Exception):
-    """The run was asked to stop (Ctrl-C or SIGTERM); `records` and `summary` say what was done."""
+    """The run was asked to stop (Ctrl-C, SIGTERM or SIGHUP); `summary` is the summary written."""
 
-    records: list = []
     summary: Path | None = None
 
 
@@ -58,21 +71,35 @@ def template_folder() -> Path:
     return installed if installed.is_dir() else installed.parent.parent / "workbooks"
 
 
-def analyse(deal: Deal) -> dict:
+def analyse(deal) -> dict:
     """The numbers a deal's quote and summary show: value, greeks, breakeven."""
     contract, market, _ = deal.objects()
     quote = BY_KEY[deal.product].quote(contract, market)
     return dict(value=quote.value, breakeven=quote.breakeven, **dict(zip(GREEKS, map(float, quote.greeks))))
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs: the folder, each product's template and its digest, the code's
+    digest, the document properties, --force and --pdf."""
+
+    out: str
+    templates: dict[str, str]
+    digests: dict[str, str]
+    code: str
+    properties: Properties
+    force: bool
+    pdf: bool
+
+
 WORKER: dict = {}
 
 
-def start_worker(templates: dict[str, str], properties: Properties, parent: int | None = None) -> None:
-    """A worker process: its templates and document properties; with a `parent` pid, it ignores
-    Ctrl-C (the parent stops it) and exits as soon as that parent is gone, however it died."""
+def start_worker(settings: Settings, parent: int | None = None) -> None:
+    """A worker process: its settings and templates; with a `parent` pid, it ignores Ctrl-C (the
+    parent stops it) and exits as soon as that parent is gone, however it died."""
     WORKER.clear()
-    WORKER.update(templates=templates, properties=properties, books={})
+    WORKER.update(settings=settings, books={})
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -85,46 +112,63 @@ def watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def quote_one(deal: Deal, target: str, stamp: str) -> dict:
-    """Write one deal's client workbook; returns its summary record."""
-    books = WORKER["books"]
+def quote_one(info: dict, record: dict) -> dict:
+    """Read, check and quote one deal of the list (or find its quote up to date); its summary
+    record, with "stamp", its quote's fingerprint and content digest, and with --pdf
+    "pdf_current", whether the PDF beside it was printed from that quote."""
+    settings, books = WORKER["settings"], WORKER["books"]
     try:
-        if deal.product not in books:
-            books[deal.product] = QuoteBook(WORKER["templates"][deal.product], BY_KEY[deal.product])
+        deal = parse_deal(info["row"], record)
+        target = Path(settings.out) / f"{deal.stem}.xlsx"
+        stamp = fingerprint(deal, settings.digests[deal.product], settings.code, settings.properties)
         summary = analyse(deal)
-        pdf = Path(target).with_suffix(".pdf")
-        try:
-            pdf.unlink(missing_ok=True)  # the old quote's PDF, before the new quote: made again or gone
-        except OSError as error:
-            return {**record_of(deal), "status": "failed", "message": f"its old {pdf.name} cannot be removed: {error}"}
-        books[deal.product].write(deal, Path(target), stamp, WORKER["properties"], summary)
-        return {**record_of(deal), "status": "written", **summary, "output": Path(target).name, "message": ""}
+        current = None if settings.force else stored_stamp(target)
+        if current is not None and current.startswith(f"{stamp}:"):
+            result = {**info, "status": "skipped", **summary, "output": target.name, "message": "up to date"}
+        else:
+            old = target.with_suffix(".pdf")
+            try:
+                old.unlink(missing_ok=True)  # the old quote's PDF, before the new quote: made again or gone
+            except OSError as error:
+                return {**info, "status": "failed", "message": f"its old {old.name} cannot be removed: {error}"}
+            if deal.product not in books:
+                books[deal.product] = QuoteBook(settings.templates[deal.product], BY_KEY[deal.product])
+            current = books[deal.product].write(deal, target, stamp, settings.properties, summary)
+            result = {**info, "status": "written", **summary, "output": target.name, "message": ""}
+        result["stamp"] = current
+        if settings.pdf:
+            result["pdf_current"] = pdf.stamp_of(target.with_suffix(".pdf")) == current
+        return result
     except (DealError, DealListError, TermError) as error:
-        return {**record_of(deal), "status": "failed", "message": str(error)}
+        return {**info, "status": "failed", "message": str(error)}
     except (OSError, ValueError) as error:  # this deal's file cannot be written (a folder there, a full disk)
-        return {**record_of(deal), "status": "failed", "message": f"cannot write {Path(target).name}: {error}"}
+        return {**info, "status": "failed", "message": f"cannot write {info['stem']}.xlsx: {error}"}
     except Exception as error:  # a fault of ours: this deal fails, saying so; the run and its summary go on
-        return {**record_of(deal), "status": "failed",
+        return {**info, "status": "failed",
                 "message": f"could not be quoted (an internal error; please report it): {type(error).__name__}: {error}"}
 
 
-def outcome(future, deal: Deal) -> dict:
+def outcome(future, info: dict) -> dict:
     """A worker's summary record, or "not done" if a worker process died (out of memory, killed)."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return {**record_of(deal), "status": "not done",
+        return {**info, "status": "not done",
                 "message": "a worker process died (out of memory or killed) before this deal was quoted; run again"}
 
 
 @contextmanager
 def folder_lock(out: Path):
     """Hold the output folder's lock for a run; another run holding it is an error saying so.
-    The operating system releases it when the process ends, however it ends."""
+    The lock file is opened without following a link (a planted link would make the run write
+    outside the folder). The operating system releases it when the process ends, however it ends."""
     try:
-        handle = open(out / LOCK, "a+")
+        descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise DealListError(f"{out / LOCK}: is a link; remove it (a run's lock is a file of its own)") from None
         raise DealListError(f"{out}: cannot be written: {error}") from None
+    handle = os.fdopen(descriptor, "a+")
     try:
         try:
             if os.name == "nt":
@@ -145,7 +189,7 @@ def remove_leftovers(out: Path) -> None:
     """Temporary files and folders a killed run left behind (safe: the lock is held)."""
     for pattern in LEFTOVERS:
         for path in out.glob(pattern):
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink()
@@ -159,7 +203,7 @@ def withdraw(out: Path, record: dict) -> None:
     removed = []
     for path in (out / f"{stem}.xlsx", out / f"{stem}.pdf"):
         try:
-            if path.is_file():
+            if path.is_file() or path.is_symlink():
                 path.unlink()
                 removed.append(path.name)
         except OSError as error:
@@ -168,111 +212,194 @@ def withdraw(out: Path, record: dict) -> None:
         record["message"] += f"; its previous quote ({', '.join(removed)}) was removed"
 
 
-def quote_all(todo: list, templates: dict, properties: Properties, jobs: int, records: list) -> None:
-    """Quote the deals of `todo`, appending each summary record as it finishes; an Interrupted
-    stops handing out deals, lets the ones in progress finish and stops the workers."""
-    bar = tqdm(total=len(todo), unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
+def index(deal_list: DealList) -> SameFiles:
+    """The list's first pass, before anything is written: every row readable, and which rows
+    name the same file."""
+    same = SameFiles()
+    for row, record in deal_list.records():
+        same.add(identity(row, record))
+    same.finish()
+    return same
+
+
+def unfinished(deal_list: DealList, out: Path) -> None:
+    """Replace the old summary, before any quote is touched, by one saying no deal is done yet:
+    a run killed at any moment leaves no summary that looks current."""
     try:
-        if jobs <= 1 or len(todo) <= 1:
-            start_worker(templates, properties)
-            for args in todo:
-                check_stop()
-                records.append(quote_one(*args))
-                bar.update()
-            return
-        pool = ProcessPoolExecutor(min(jobs, len(todo), os.cpu_count() or 1), initializer=start_worker,
-                                   initargs=(templates, properties, os.getpid()))
-        deals = {pool.submit(quote_one, *args): args[0] for args in todo}
-        pending = set(deals)
+        write_summary(out, ({**identity(row, record), "status": "not done", "message": UNFINISHED}
+                            for row, record in deal_list.records()))
+    except OSError as error:
+        raise DealListError(f"{out / SUMMARY}: the summary cannot be written there: {error}") from None
+
+
+class Quoting:
+    """The deals of a list quoted chunk by chunk by `jobs` worker processes (or in this one)."""
+
+    def __init__(self, settings: Settings, jobs: int, soffice: str | None, same: SameFiles):
+        self.settings, self.soffice, self.same = settings, soffice, same
+        self.workers = min(jobs, os.cpu_count() or 1)
+        self.pool = None
+        if self.workers <= 1:
+            start_worker(settings)
+
+    def chunk(self, rows: list) -> tuple[list[dict], bool]:
+        """The records of a chunk of (row, record), in row order, and whether the run was asked to stop."""
+        results, tasks = {}, []
+        for row, record in rows:
+            info = identity(row, record)
+            if clash := self.same.clash(info):
+                results[row] = {**info, "status": "failed", "message": clash}
+            else:
+                tasks.append((info, record))
+        stopped = self.quote(tasks, results)
+        for info, _ in tasks:
+            results.setdefault(info["row"], {**info, "status": "not done", "message": INTERRUPTED})
+        records = [results[row] for row in sorted(results)]
+        if self.soffice:
+            if not stopped:
+                try:
+                    pdf.print_quotes(self.soffice, Path(self.settings.out), records, self.workers, check_stop)
+                except (Interrupted, KeyboardInterrupt):
+                    stopped = True
+            else:
+                for record in records:
+                    if record["status"] in ("written", "skipped") and not record.pop("pdf_current", False):
+                        record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
+                    elif "pdf_current" in record:
+                        record["pdf"] = f"{record['stem']}.pdf"
+        return records, stopped
+
+    def quote(self, tasks: list, results: dict) -> bool:
+        """Quote `tasks` into `results` by row; True if the run was asked to stop (the deals in
+        progress then finish, the others are left out)."""
+        if self.workers <= 1:
+            try:
+                for info, record in tasks:
+                    check_stop()
+                    results[info["row"]] = quote_one(info, record)
+            except (Interrupted, KeyboardInterrupt):
+                return True
+            return False
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers, initializer=start_worker,
+                                            initargs=(self.settings, os.getpid()))
+        futures = {self.pool.submit(quote_one, info, record): info for info, record in tasks}
+        pending = set(futures)
         try:
             while pending:
                 check_stop()
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
-                    records.append(outcome(future, deals[future]))
-                    bar.update()
-        finally:  # on an interruption: the deals in progress finish (a fraction of a second)
-            pool.shutdown(wait=True, cancel_futures=True)
-            records.extend(outcome(future, deals[future]) for future in pending
-                           if future.done() and not future.cancelled())
-    finally:
-        bar.close()
+                    results[futures[future]["row"]] = outcome(future, futures[future])
+            return False
+        except (Interrupted, KeyboardInterrupt):  # the deals in progress finish (a fraction of a second)
+            for future in pending:
+                future.cancel()
+            wait(pending)
+            for future in pending:
+                if not future.cancelled():
+                    results[futures[future]["row"]] = outcome(future, futures[future])
+            return True
+        finally:
+            if any(result["status"] == "not done" for result in results.values()):
+                self.close()  # a worker died: the next chunk gets fresh ones
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         templates: dict[str, Path] | None = None, properties: Properties = Properties(),
-        make_pdf: bool = False, notes: list | None = None) -> tuple[list[dict], Path]:
-    """Quote every deal of `deals_path` into `out`; returns the summary records and the summary
-    file. When interrupted, the summary is still written (deals not reached: "not done") and an
-    Interrupted carrying both is raised."""
+        make_pdf: bool = False, notes: list | None = None, report=None) -> tuple[list[dict], Path]:
+    """Quote every deal of `deals_path` into `out`. Each deal's summary record goes, once final
+    and in row order, to `report` (without one, they are returned in a list); returns that list
+    and the summary file. When interrupted, the summary is still written (deals not reached: "not
+    done") and an Interrupted carrying it is raised."""
     if jobs < 1:
         raise DealListError(f"--jobs must be at least 1, got {jobs}")
+    # Paths as absolute, once: workers and LibreOffice must not depend on the working folder.
+    deals_path, out = Path(os.path.abspath(deals_path)), Path(os.path.abspath(out))
     root = template_folder()
-    chosen = {product: Path((templates or {}).get(product, root / name)) for product, name in TEMPLATES.items()}
+    chosen = {product: Path(os.path.abspath((templates or {}).get(product, root / name)))
+              for product, name in TEMPLATES.items()}
     for key, path in chosen.items():
         check_template(path, BY_KEY[key])
     soffice = pdf.soffice() if make_pdf else None
-    deals, records = read_deals(deals_path, notes)
-    out = Path(out)
+    deal_list = DealList(deals_path, notes)
+    same = index(deal_list)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DealListError(f"{out}: cannot be the output folder: {error}") from None
     if not out.is_dir():
         raise DealListError(f"{out}: cannot be the output folder: not a folder")
+    kept: list[dict] = []
+    report = report or kept.append
+    interrupted = False
     with folder_lock(out):
         remove_leftovers(out)
-        for record in records:
-            withdraw(out, record)
-        code = code_digest()
-        digests = {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()}
-        todo = []
-        for deal in deals:
-            target = out / f"{deal.stem}.xlsx"
-            stamp = fingerprint(deal, digests[deal.product], code, properties)
-            if not force and stored_fingerprint(target) == stamp:
-                records.append({**record_of(deal), "status": "skipped", **analyse(deal), "output": target.name,
-                                "message": "up to date"})
-            else:
-                todo.append((deal, str(target), stamp))
-        try:
-            quote_all(todo, {product: str(path) for product, path in chosen.items()}, properties, jobs, records)
-            if soffice:
-                pdf.convert_quotes(soffice, out, records, jobs, check_stop)
-        except (Interrupted, KeyboardInterrupt) as error:
-            finished = {record["row"] for record in records}
-            records.extend({**record_of(deal), "status": "not done",
-                            "message": "the run was interrupted before this deal was quoted; run it again"}
-                           for deal, _, _ in todo if deal.row not in finished)
-            interrupted = error
-        else:
-            interrupted = None
-        finally:
-            for record in records:  # a deal not quoted now has no current quote: an old one goes
-                if record["status"] in ("failed", "not done") and "removed" not in record["message"]:
+        unfinished(deal_list, out)
+        settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
+                            {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
+                            code_digest(), properties, force, make_pdf)
+        quoting = Quoting(settings, jobs, soffice, same)
+        bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
+        with xlsx.atomic_file(out / SUMMARY) as handle:
+            summary = Summary(handle)
+
+            def final(record: dict) -> None:
+                record.pop("stamp", None)
+                if record["status"] in ("failed", "not done"):  # no stale quote may look current
                     withdraw(out, record)
-            summary = write_summary(out, records)
-        listed = {record.get("stem") for record in records}
-        others = sorted(path.name for path in [*out.glob("*.xlsx"), *out.glob("*.pdf")] if path.stem not in listed)
+                summary.add(record)
+                report(record)
+                bar.update()
+
+            rows = deal_list.records()
+            try:
+                while chunk := list(itertools.islice(rows, CHUNK * quoting.workers)):
+                    records, interrupted = quoting.chunk(chunk)
+                    for record in records:
+                        final(record)
+                    if interrupted or STOP:
+                        interrupted = True
+                        break
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                quoting.close()
+            for row, record in rows if interrupted else ():
+                final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
+            summary.finish()
+        bar.close()
+        others = sorted(path.name for path in [*out.glob("*.xlsx"), *out.glob("*.pdf")] if not same.names(path.stem))
         if others and notes is not None:
             notes.append(f"{out}: {len(others)} quote(s) of deals not in this list left as they are: "
                          f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}")
-    if interrupted is not None:
+    if interrupted:
         stopped = Interrupted()
-        stopped.records, stopped.summary = records, summary
+        stopped.summary = out / SUMMARY
         raise stopped
-    return records, summary
+    return kept, out / SUMMARY
 
 
 def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], author: str = "",
          company: str = "", make_pdf: bool = False) -> int:
     started = time.perf_counter()
     notes: list[str] = []
-    records, summary, code = [], None, 0
+    counts = dict.fromkeys(("written", "skipped", "failed", "not done"), 0)
+    summary, code = None, 0
     STOP.clear()
 
     def interrupt(number, _frame):
         STOP.setdefault("signal", number)
+
+    def report(record: dict) -> None:
+        counts[record["status"]] += 1
+        if record["status"] == "failed":
+            print(f"row {record['row']} ({record['deal_id'] or 'no deal_id'}): {record['message']}", file=sys.stderr)
 
     stops = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
     previous = {number: signal.signal(number, interrupt) for number in stops}
@@ -285,10 +412,10 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
                 raise DealListError(f"--template takes PRODUCT=PATH with PRODUCT one of {', '.join(TEMPLATES)}, "
                                     f"got {template!r}")
             chosen[product] = Path(path)
-        records, summary = run(deals, out, jobs, force, chosen, Properties(author, company), make_pdf, notes)
+        _, summary = run(deals, out, jobs, force, chosen, Properties(author, company), make_pdf, notes, report)
     except Interrupted as error:
         code = 128 + STOP.get("signal", signal.SIGINT)
-        records, summary = error.records, error.summary or "(none: interrupted before any deal was quoted)"
+        summary = error.summary or "(none: interrupted before any deal was quoted)"
     except (DealListError, TermError, OSError) as error:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
@@ -299,11 +426,7 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
             signal.signal(number, handler)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    for record in sorted((r for r in records if r["status"] == "failed"), key=lambda r: r["row"]):
-        print(f"row {record['row']} ({record['deal_id'] or 'no deal_id'}): {record['message']}", file=sys.stderr)
-    counts = {status: sum(r["status"] == status for r in records)
-              for status in ("written", "skipped", "failed", "not done")}
     stopped = f", {counts['not done']} not done{' (interrupted)' if code else ''}" if counts["not done"] else ""
-    print(f"{len(records)} deals: {counts['written']} written, {counts['skipped']} up to date, "
+    print(f"{sum(counts.values())} deals: {counts['written']} written, {counts['skipped']} up to date, "
           f"{counts['failed']} failed{stopped} in {time.perf_counter() - started:.1f} s; summary in {summary}")
     return code or (1 if counts["failed"] or counts["not done"] else 0)

@@ -13,6 +13,7 @@ from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidationList
+from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 
 MONEY = '"$"#,##0.00'
@@ -40,6 +41,12 @@ VALUE_FONT = Font(name="Calibri", size=11)
 KEY_FONT = Font(name="Calibri", size=12, bold=True)
 HAIR = Side(style="hair", color="A6A6A6")
 BOX = Border(left=HAIR, right=HAIR, top=HAIR, bottom=HAIR)
+
+
+def range_cells(ref: str) -> list[str]:
+    """The A1 references of every cell of a range such as B2:C4 (or $B$2:$C$4), row by row."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+    return [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
 
 
 def define(wb: Workbook, name: str, sheet: str, ref: str) -> None:
@@ -196,15 +203,23 @@ def print_ranges(ws) -> list[tuple[int, int, int, int]]:
 
 
 def printed(ws, cell) -> bool:
-    """Whether a cell prints: inside the print area, its row and column not hidden or squeezed,
-    its text not white."""
-    if not any(c0 <= cell.column <= c1 and r0 <= cell.row <= r1 for c0, r0, c1, r1 in print_ranges(ws)):
+    """Whether a cell prints: inside the print area (the whole sheet without one), its row and
+    column not hidden or squeezed, its text not white on a white or empty background."""
+    ranges = print_ranges(ws)
+    if ranges and not any(c0 <= cell.column <= c1 and r0 <= cell.row <= r1 for c0, r0, c1, r1 in ranges):
         return False
     row, column = ws.row_dimensions[cell.row], column_dimension(ws, cell.column)
-    color = cell.font.color.rgb if cell.font and cell.font.color is not None else None
     return (not row.hidden and (row.height is None or row.height >= 8) and not (column and column.hidden)
-            and (column is None or column.width is None or column.width >= 2)
-            and not (isinstance(color, str) and color.upper().endswith("FFFFFF")))
+            and (column is None or column.width is None or column.width >= 2) and not invisible(cell))
+
+
+def invisible(cell) -> bool:
+    """White text on a white or empty background."""
+    def white(color) -> bool:
+        return color is not None and isinstance(color.rgb, str) and color.rgb.upper().endswith("FFFFFF")
+
+    filled = cell.fill is not None and cell.fill.fill_type == "solid" and not white(cell.fill.fgColor)
+    return bool(cell.font and white(cell.font.color)) and not filled
 
 
 def column_dimension(ws, index: int):
@@ -235,12 +250,19 @@ def key_cells(ws) -> dict[str, list]:
 CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' source cells
 
 
-def client_document(wb: Workbook, title: str) -> int | None:
-    """Make sheet `title` a finished one-page document: input cells styled as ordinary values
-    (no fill, no box, black text), no comments, conditional formats or data validations,
-    fitted to one page, and the cells beyond its print area (a
-    chart's source) moved, at the same addresses, to a hidden CHART_DATA sheet its charts plot.
-    Returns the last printed column (None: no print area, nothing moved)."""
+def series_sources(chart) -> list:
+    """The references (numRef / strRef objects) a chart's series take values or names from."""
+    return [ref for series in chart.series for source in (series.val, series.xVal, series.yVal, series.cat, series.tx)
+            for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None)) if ref is not None]
+
+
+def client_document(wb: Workbook, title: str) -> set[str]:
+    """Make sheet `title` a finished one-page document holding what it prints and its charts'
+    data, nothing else: input cells styled as ordinary values (no fill, no box, black text), no
+    comments, conditional formats or data validations, fitted to one page; a chart source that
+    does not print moved, at the same addresses, to a hidden CHART_DATA sheet the charts plot;
+    every other cell that does not print (beside or below the page, in a hidden row or column,
+    invisible) removed. Returns the cells moved to CHART_DATA."""
     ws = wb[title]
     ws.conditional_formatting = ConditionalFormattingList()  # a document of values: no rules, no
     ws.data_validations = DataValidationList()  # validations, no comments for the client
@@ -251,33 +273,31 @@ def client_document(wb: Workbook, title: str) -> int | None:
             if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
                 cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
     ws.page_setup.fitToHeight = 1
-    if not ws.print_area:
-        return None
-    printed = max(high for _, _, high, _ in print_ranges(ws))
     data = wb.create_sheet(CHART_DATA)
     data.sheet_state = "hidden"
-    for row in ws.iter_rows(min_col=printed + 1):
-        for cell in row:
-            if cell.value is not None:
-                data.cell(cell.row, cell.column, cell.value).number_format = cell.number_format
-            ws[cell.coordinate] = None
-    for index in range(printed + 1, ws.max_column + 1):
-        ws.column_dimensions.pop(get_column_letter(index), None)
     source_sheet = re.compile(rf"^({re.escape(quote_sheetname(title))}|{re.escape(title)})!")
+    moved = set()
     for chart in ws._charts:  # openpyxl keeps a loaded sheet's charts here only
         chart.visible_cells_only = False
-        for series in chart.series:
-            for source in (series.val, series.xVal, series.yVal, series.cat, series.tx):
-                for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None)):
-                    if ref is None:
-                        continue
-                    cells = source_sheet.match(ref.f or "")
-                    if cells and range_boundaries(ref.f[cells.end():].replace("$", ""))[0] > printed:
-                        ref.f = f"{quote_sheetname(CHART_DATA)}!{ref.f[cells.end():]}"  # the moved cells
-                    for cache in ("numCache", "strCache"):  # no numbers of the template's own
-                        if hasattr(ref, cache):
-                            setattr(ref, cache, None)
-    return printed
+        for ref in series_sources(chart):
+            on_sheet = source_sheet.match(ref.f or "")
+            cells = on_sheet and [ws[coordinate] for coordinate in range_cells(ref.f[on_sheet.end():])]
+            if cells and not all(printed(ws, cell) for cell in cells):
+                for cell in cells:
+                    data.cell(cell.row, cell.column, cell.value).number_format = cell.number_format
+                    moved.add(cell.coordinate)
+                ref.f = f"{quote_sheetname(CHART_DATA)}!{ref.f[on_sheet.end():]}"  # the moved cells
+            for cache in ("numCache", "strCache"):  # no numbers of the template's own
+                if hasattr(ref, cache):
+                    setattr(ref, cache, None)
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is not None and not isinstance(cell, MergedCell) and not printed(ws, cell):
+                cell.value = None
+    last = max((high for _, _, high, _ in print_ranges(ws)), default=None)
+    for index in range(last + 1, ws.max_column + 1) if last else ():
+        ws.column_dimensions.pop(get_column_letter(index), None)
+    return moved
 
 
 def conf_sheet(wb: Workbook, settings: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
+from contextlib import contextmanager
 from numbers import Real
 from pathlib import Path
 from xml.parsers import expat
@@ -21,9 +22,9 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as safe_xml
 from openpyxl import load_workbook
 
-from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.cell import column_index_from_string
 
-from .workbook import client_document
+from .workbook import client_document, range_cells
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -47,12 +48,6 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     sheets = safe_xml.fromstring(package.read("xl/workbook.xml")).find(q("sheets"))
     return {sheet.get("name"): "xl/" + targets[sheet.get(f"{{{REL}}}id")].lstrip("/").removeprefix("xl/")
             for sheet in sheets}
-
-
-def range_cells(ref: str) -> list[str]:
-    """The A1 references of every cell of a range such as B2:C4, row by row."""
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    return [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -246,15 +241,17 @@ def verify_package(path: Path) -> dict[str, bytes]:
     return parts
 
 
-def write_atomically(path: Path, write, check=None) -> None:
-    """Write a file through `write(handle)` into a temporary file beside `path`, check it with
-    `check(temporary path)` if given, then rename: readers see the old file or the complete,
-    checked new one, never a half-written one."""
+@contextmanager
+def atomic_file(path: Path, check=None):
+    """A binary handle on a temporary file beside `path` that, when the block ends without an
+    error, is checked with `check(temporary path)` if given and renamed to `path`: readers see
+    the old file or the complete, checked new one, never a half-written one. On an error the
+    temporary file is removed (one a killed process leaves is removed by the next run)."""
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
+            yield handle
         if check:
             check(temporary)
         umask = os.umask(0)
@@ -266,11 +263,18 @@ def write_atomically(path: Path, write, check=None) -> None:
         raise
 
 
-def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> int | None:
+def write_atomically(path: Path, write, check=None) -> None:
+    """Write a file through `write(handle)`, atomically (atomic_file)."""
+    with atomic_file(path, check) as handle:
+        write(handle)
+
+
+def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> set[str]:
     """A copy of the sheet `title` of the xlsx at `path`, written atomically to `target`:
     formulas frozen to their cached values, styles, merged cells and charts kept, no defined
     names or other sheets; with `client`, made a document for a client (workbook.client_document:
-    one printed page, its charts' source on a hidden sheet), returning the last printed column."""
+    one printed page and its charts' data, nothing else), returning the cells moved to its
+    chart data."""
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
         frozen = Path(folder) / "frozen.xlsx"
         rewrite(path, None, frozen)
@@ -279,8 +283,8 @@ def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> 
             wb.remove(sheet)
         for name in list(wb.defined_names):
             del wb.defined_names[name]
-        printed = client_document(wb, title) if client else None
+        moved = client_document(wb, title) if client else set()
         wb.active = 0
         wb.save(frozen)
         rewrite(frozen, {}, target)
-    return printed
+    return moved

@@ -34,7 +34,7 @@ from ..product import Function, Quote, change, chosen_columns, final_values
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
 MARKET = ("spot", "as_of", "vol", "rate", "div_yield")
-PROTECTED = "none: every final value repays the principal"
+PROTECTED = "none: fully protected"  # every final value repays the principal
 TARGET_VALUE = amount("target_value", "Value per security the maximum return should give, e.g. the estimated value.",
                       "Target estimated value")
 
