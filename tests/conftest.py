@@ -2,6 +2,7 @@
 import asyncio
 import json
 import os
+import shutil
 
 # Before xlwings is first imported: its Office.js machinery under the free noncommercial
 # key, for these tests only (commercial Server deployments need their own license).
@@ -16,6 +17,16 @@ from xlwings.server import custom_functions_call  # noqa: E402
 import udfs  # noqa: E402
 
 settings.register_profile("thorough", max_examples=5000)  # pytest --hypothesis-profile=thorough
+
+# LibreOffice prints PDF quotes; poppler's pdfinfo and pdftotext read them in the tests. A fresh
+# machine may have neither: their tests skip there, saying what to install; CI (.ci/run)
+# installs both and sets XLFUNCS_REQUIRE_PDF, which makes those tests run (and fail) regardless.
+PDF_TOOLS = ("soffice", "pdfinfo", "pdftotext")
+MISSING_PDF_TOOLS = [tool for tool in PDF_TOOLS if not shutil.which(tool)]
+needs_pdf_tools = pytest.mark.skipif(
+    bool(MISSING_PDF_TOOLS) and not os.environ.get("XLFUNCS_REQUIRE_PDF"),
+    reason=f"needs {', '.join(MISSING_PDF_TOOLS)}: install LibreOffice and poppler "
+           "(sudo apt-get install libreoffice-calc poppler-utils)")
 
 NOTE_TERMS = [100.0, 3.0, 0.10, 0.23, 0.10]  # initial, participation, buffer, max_return, min_payment
 SEED_WARRANT = [5907.55, 0.95, 0.75]  # initial, upper_strike, lower_strike

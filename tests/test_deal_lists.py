@@ -4,13 +4,15 @@ reproduced as the issue reported it."""
 import csv
 import io
 import json
+import re
 
 import pytest
+import yaml
 
 from xlfuncs import quotes
 from xlfuncs.deals import DealListError, read_deals
 
-from test_quotes import EXAMPLES, HEADER, example_rows, listing, summary
+from test_quotes import EXAMPLES, HEADER, example_rows, listing, summary, write_deals
 
 
 def example(deal_id):
@@ -215,3 +217,114 @@ def test_excel_cells_holding_percent_text_get_the_same_answer():
     from xlfuncs import excel
     with pytest.raises(excel.TermError, match=r"participation must be a fraction: 300% is 3, got '300%'"):
         excel.NOTE_PAYMENT(4000.0, 4550.58, "300%", 0.1, 0.25, 0.1)
+
+
+def parsed(path):
+    """What read_deals makes of a list: good deal ids, and (row, deal_id, message) of the others."""
+    deals, failures = read_deals(path)
+    return [d.deal_id for d in deals], [(f["row"], f["deal_id"], f["message"]) for f in failures]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_without_a_byte_order_mark_are_detected_with_a_note(tmp_path, encoding):
+    """Was: read as Windows-1252, every column name garbage ("unknown column 'd\\x00e\\x00...')."""
+    path = tmp_path / "deals.csv"
+    rows = [dict(example("N-101"), client="Zürich Pensionskasse"), example("W-201")]
+    path.write_bytes(as_text(rows, "\t").encode(encoding))
+    notes = []
+    deals, failures = read_deals(path, notes)
+    assert failures == [] and [d.client for d in deals] == ["Zürich Pensionskasse", example("W-201")["client"]]
+    assert notes == [f"{path}: no byte order mark; read as {encoding.upper()} (save as CSV UTF-8 to be sure)"]
+    path.write_bytes(as_text(rows).encode(encoding[:6]))  # with a byte order mark: no note
+    notes = []
+    assert read_deals(path, notes)[1] == [] and notes == []
+
+
+def test_zero_bytes_that_are_no_text_are_refused_saying_so(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)  # a zip, saved as .csv
+    with pytest.raises(DealListError, match="holds zero bytes, so it is no text in UTF-8, UTF-16, UTF-32 or "
+                                            "Windows-1252; save it as CSV UTF-8"):
+        read_deals(path)
+
+
+@pytest.mark.parametrize("first_line", ['"sep=,"', "sep=,", '"sep=;"'])
+def test_excel_s_sep_line_quoted_or_not(tmp_path, first_line):
+    """Was: a quoted "sep=," first line, as some programs write it, was an unknown column."""
+    delimiter = first_line.strip('"')[-1]
+    path = tmp_path / "deals.csv"
+    path.write_text(first_line + "\r\n" + as_text([example("N-101"), example("W-201")], delimiter))
+    assert parsed(path) == (["N-101", "W-201"], [])
+
+
+@pytest.mark.parametrize("size", [131_073, 5_000_000])
+def test_a_huge_csv_cell_fails_its_deal_only_naming_row_and_column(tmp_path, size):
+    """Was: a cell over 131,072 characters refused the whole list, without a row number."""
+    path = tmp_path / "deals.csv"
+    rows = [example("N-101"), dict(example("W-201"), closes="5907.55;" * (size // 8)), example("W-202")]
+    path.write_text(as_text(rows))
+    good, bad = parsed(path)
+    assert good == ["N-101", "W-202"] and [row for row, _, _ in bad] == [3]
+    message = bad[0][2]
+    if size < 4_194_304:  # read, then refused by its field before anything is converted
+        assert bad[0][1] == "W-201" and message == f"closes must have at most 1,000 entries, got {size // 8 + 1:,}"
+    else:  # longer than the reader holds: the row fails without being read
+        assert message == "a cell is longer than 4,194,304 characters, more than any term holds"
+
+
+def test_a_ten_megabyte_json_cell_is_refused_before_it_is_converted(tmp_path):
+    """Was: a 10 MB closes cell in a JSON list took 465 MB before it was refused."""
+    deals = [{k: v for k, v in example(i).items() if v} for i in ("N-101", "W-201", "W-202")]
+    deals[1]["closes"] = "5907.55;" * 1_250_000
+    deals[2]["closes"] = [5907.55] * 200_000
+    (tmp_path / "deals.json").write_text(json.dumps(deals))
+    good, bad = parsed(tmp_path / "deals.json")
+    assert good == ["N-101"]
+    assert bad == [(2, "W-201", "closes must have at most 1,000 entries, got 1,250,001"),
+                   (3, "W-202", "closes must have at most 1,000 entries, got 200,000")]
+
+
+def test_long_json_and_yaml_lists_stream_to_the_same_deals(tmp_path):
+    """Lists are read a record at a time (a window of the file), never as a whole: the same
+    deals as a reader of the whole file, across many windows."""
+    base = [{k: v for k, v in row.items() if v} for row in example_rows()]
+    deals = [dict(deal, deal_id=f"{deal['deal_id']}-{n}", client=deal["client"] + " " * (n % 7))
+             for n in range(60) for deal in base]
+    (tmp_path / "deals.json").write_text(json.dumps(deals, indent=3))
+    (tmp_path / "deals.yaml").write_text(yaml.safe_dump(deals))
+    for path in (tmp_path / "deals.json", tmp_path / "deals.yaml"):
+        assert path.stat().st_size > 4 * (1 << 16)
+        good, bad = parsed(path)
+        assert bad == [] and good == [deal["deal_id"] for deal in deals]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"deal_id": "A"}', "must hold a list of deals"), ('[{"deal_id": "A"}] x', "text after the list of deals"),
+    ('[{"deal_id": "A"} {"deal_id": "B"}]', "expected ',' or ']' after deal 1"), ("[1, 2]", "must hold a list of deals"),
+    ('[{"deal_id": "A", ', "cannot be read")])
+def test_json_that_is_not_a_list_of_deals_is_refused(tmp_path, text, message):
+    (tmp_path / "deals.json").write_text(text)
+    with pytest.raises(DealListError, match=re.escape(message)):
+        read_deals(tmp_path / "deals.json")
+
+
+def test_yaml_with_several_documents_is_refused(tmp_path):
+    deal = {k: v for k, v in example("N-101").items() if v}
+    (tmp_path / "deals.yaml").write_text(yaml.safe_dump([deal]) + "---\n" + yaml.safe_dump([deal]))
+    with pytest.raises(DealListError, match="must hold one list of deals, not several documents"):
+        read_deals(tmp_path / "deals.yaml")
+
+
+def test_unicode_ids_name_their_files_and_windows_devices_fail_their_deal(tmp_path):
+    """Was: an id of only non-ASCII letters (é) refused, and con.txt made con.txt.xlsx."""
+    rows = [dict(example("N-101"), deal_id="é"), dict(example("N-102"), deal_id="con.txt"),
+            dict(example("N-103"), deal_id="e\u0301"), dict(example("B-401"), deal_id="Zürich-7")]
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out")
+    by_id = {r["deal_id"]: r for r in records}
+    assert by_id["Zürich-7"]["status"] == "written" and (tmp_path / "out" / "Zürich-7.xlsx").is_file()
+    # é and e + combining acute are one id on screen and one file name (composed): both fail
+    assert by_id["é"]["message"] == by_id["e\u0301"]["message"] == (
+        "deal_id names the same output file as another deal (rows 2, 4)")
+    assert by_id["con.txt"]["message"] == ("deal_id 'con.txt' would name the file con.txt.xlsx, which names the "
+                                           "Windows device CON: choose another id")
+    assert listing(tmp_path / "out") == sorted(["summary.csv", "Zürich-7.xlsx"])

@@ -138,3 +138,95 @@ def test_a_copy_of_our_template_is_accepted(tmp_path):
     shutil.copy(NOTE_TEMPLATE, tmp_path / "copy.xlsx")
     result = run_with(tmp_path, tmp_path / "copy.xlsx")
     assert result.returncode == 0, result.stderr
+
+
+def quote_label(wb, label):
+    """The Quote sheet's cell holding `label` in its first column."""
+    return next(c for row in wb["Quote"].iter_rows(max_col=1) for c in row if c.value == label)
+
+
+def with_change(tmp_path, change, name="changed.xlsx"):
+    wb = openpyxl.load_workbook(NOTE_TEMPLATE)
+    change(wb)
+    wb.save(tmp_path / name)
+    return tmp_path / name
+
+
+def relabel_and_print_a_constant(wb):
+    """The validator's template: the real estimated value relabelled, a false one printed."""
+    real = quote_label(wb, "Estimated value")
+    real.value = "Model value (internal)"
+    wb["Quote"][f"A{real.row + 3}"] = "Estimated value 1,050"
+
+
+def constant_number(wb):
+    real = quote_label(wb, "Estimated value")
+    real.value = "Model value (internal)"
+    wb["Quote"][f"A{real.row + 3}"] = "Estimated value"
+    wb["Quote"][f"B{real.row + 3}"] = 1050.0
+
+
+def constant_in_a_shown_name(wb):
+    sheet, ref = next(iter(wb.defined_names["Issuer"].destinations))
+    wb[sheet][ref.replace("$", "")] = "Citibank, estimated value 1,050"
+
+
+def header_text(wb):
+    wb["Quote"].oddFooter.center.text = "Estimated value $1,050.00"
+
+
+def format_literal(wb):
+    cell = next(c for row in wb["Quote"].iter_rows() for c in row if c.value == "=Principal")
+    cell.number_format = '"$"#,##0.00" (value $1,050)"'
+
+
+def name_meaning_something_else(wb):
+    """UpperStrikeValue-like swap on a note: MinimumPayment named at the maximum payment's formula."""
+    maximum = next(iter(wb.defined_names["MaximumPayment"].destinations))
+    wb.defined_names["MinimumPayment"].attr_text = f"'{maximum[0]}'!{maximum[1]}"
+
+
+@pytest.mark.parametrize("change, message", [
+    (relabel_and_print_a_constant, "prints 'Estimated value 1,050', with the number 1,050, which the note layout "
+                                   "neither computes nor takes from a deal"),
+    (constant_number, "prints the constant 1050, a number the note layout neither computes nor takes from a deal"),
+    (constant_in_a_shown_name, "(named Issuer, shown on the Quote sheet) prints 'Citibank, estimated value 1,050'"),
+    (header_text, "the Quote sheet's page footer prints 'Estimated value $1,050.00'"),
+    (format_literal, "the number format of Quote!"),
+    (name_meaning_something_else, "its name MinimumPayment"),
+])
+def test_a_template_printing_a_number_the_layout_does_not_compute_is_refused(tmp_path, change, message):
+    """Was: an outside template relabelled the real "Estimated value" and printed a constant
+    "Estimated value 1,050": the client saw 1,050 while the summary said 973.73, exit 0."""
+    result = run_with(tmp_path, with_change(tmp_path, change))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def a_chart_title_with_a_number(path):
+    def change(name, data):
+        if name.startswith("xl/charts/chart"):
+            return data.replace(b"Payout Diagram", b"Payout Diagram: value 1,050")
+        return data
+    return change
+
+
+def test_a_number_in_the_quote_s_chart_is_refused(tmp_path):
+    template = repacked(NOTE_TEMPLATE, tmp_path / "chart.xlsx", a_chart_title_with_a_number(tmp_path))
+    result = run_with(tmp_path, template)
+    assert result.returncode == 2 and "prints 'Payout Diagram: value 1,050', with the number 1,050" in result.stderr
+
+
+def test_a_restyled_and_reworded_template_is_accepted(tmp_path):
+    """Restyling and rewording stay allowed: labels without new numbers, fonts, other scenario changes."""
+    def restyle(wb):
+        ws = wb["Quote"]
+        quote_label(wb, "Estimated value").value = "Indicative value"
+        quote_label(wb, "Prepared for").font = openpyxl.styles.Font(name="Arial", size=12, bold=True)
+        sheet, ref = next(iter(wb.defined_names["QuoteChanges"].destinations))
+        ws[ref.replace("$", "").split(":")[0]] = -0.4  # a scenario of the layout, with another change
+        ws.oddHeader.center.text = "Indicative terms for the S&P 500 linked notes"
+    result = run_with(tmp_path, with_change(tmp_path, restyle))
+    assert result.returncode == 0, result.stderr
+    ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
+    assert "Indicative value" in [c.value for row in ws.iter_rows(max_col=1) for c in row]

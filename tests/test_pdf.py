@@ -1,15 +1,18 @@
 """--pdf: each quote printed by LibreOffice headless to a one-page PDF whose text holds the
 deal's estimated value and breakeven; without LibreOffice, a clear error up front."""
 import os
+import re
 import shutil
 import subprocess
 import sys
+import zlib
 
 import pytest
 
 from xlfuncs import pdf, quotes
 from xlfuncs.quote_book import stored_stamp
 
+from conftest import needs_pdf_tools
 from test_quotes import ROOT, example_rows, listing, summary, write_deals
 
 IDS = ("N-101", "W-203", "B-401")
@@ -34,6 +37,7 @@ def pdf_run(tmp_path_factory):
     return folder, result
 
 
+@needs_pdf_tools
 def test_every_quote_gets_a_one_page_pdf_showing_its_value_and_breakeven(pdf_run):
     folder, result = pdf_run
     assert result.returncode == 0, result.stderr
@@ -52,6 +56,7 @@ def test_every_quote_gets_a_one_page_pdf_showing_its_value_and_breakeven(pdf_run
         assert rows[deal_id]["pdf"] == f"{deal_id}.pdf"
 
 
+@needs_pdf_tools
 def test_a_rerun_makes_missing_pdfs_and_drops_stale_ones(pdf_run, tmp_path):
     folder, _ = pdf_run
     out = tmp_path / "out"
@@ -96,3 +101,105 @@ def test_without_libreoffice_pdf_fails_up_front_saying_what_to_install(tmp_path)
                             env=env)
     assert result.returncode == 2 and pdf.INSTALL in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@needs_pdf_tools
+def test_a_relative_out_folder_as_users_type_it_gets_its_pdfs(tmp_path):
+    """Was: `--out quotes --pdf` crashed in pdf.py (relative path can't be expressed as a file URI),
+    a traceback, no PDFs, and a summary saying "written"."""
+    write_deals(tmp_path / "deals.csv", [r for r in example_rows() if r["deal_id"] in IDS])
+    result = subprocess.run([sys.executable, "-m", "xlfuncs", "quote", "deals.csv", "--out", "quotes", "--pdf"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    rows = summary(tmp_path / "quotes")
+    assert {deal_id: row["pdf"] for deal_id, row in rows.items()} == {i: f"{i}.pdf" for i in IDS}
+    assert all(pdf_pages(tmp_path / "quotes" / f"{i}.pdf") == 1 for i in IDS)
+
+
+@needs_pdf_tools
+def test_a_pdf_is_current_only_if_printed_from_the_quote_beside_it(pdf_run, tmp_path):
+    """Was: a PDF was judged by its timestamp: B's PDF copied over A's, or a link to a PDF
+    outside the folder, was "up to date" with another deal's quote in it."""
+    folder, _ = pdf_run
+    out = tmp_path / "out"
+    shutil.copytree(folder / "out", out)
+    outside = tmp_path / "elsewhere.pdf"
+    shutil.copy(out / "B-401.pdf", outside)
+    shutil.copy(out / "W-203.pdf", out / "N-101.pdf")  # B's PDF over A's, newer than A's quote
+    (out / "W-203.pdf").unlink()
+    (out / "W-203.pdf").symlink_to(outside)
+    before = outside.read_bytes()
+    records, _ = quotes.run(folder / "deals.csv", out, make_pdf=True)
+    assert {r["deal_id"]: (r["status"], r["pdf"]) for r in records} == {i: ("skipped", f"{i}.pdf") for i in IDS}
+    client = {r["deal_id"]: r["client"] for r in example_rows()}
+    for deal_id in ("N-101", "W-203"):
+        path = out / f"{deal_id}.pdf"
+        assert not path.is_symlink() and pdf.stamp_of(path) == stored_stamp(out / f"{deal_id}.xlsx")
+        assert client[deal_id] in pdf_text(path)
+    assert outside.read_bytes() == before  # nothing outside the folder is touched
+    edited = bytearray((out / "B-401.pdf").read_bytes())
+    edited[len(edited) // 2] ^= 1  # one bit of the page changed
+    (out / "B-401.pdf").write_bytes(bytes(edited))
+    assert pdf.stamp_of(out / "B-401.pdf") is None
+
+
+@needs_pdf_tools
+def test_an_unexpected_error_in_the_pdf_step_fails_that_deal_only(tmp_path, monkeypatch):
+    calls = []
+
+    def broken_once(content, stamp):
+        calls.append(stamp)
+        if len(calls) == 1:
+            raise RuntimeError("disk controller on fire")
+        return real(content, stamp)
+
+    real = pdf.stamped
+    monkeypatch.setattr(pdf, "stamped", broken_once)
+    rows = [r for r in example_rows() if r["deal_id"] in IDS]
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out", make_pdf=True)
+    failed = [r for r in records if r["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["message"].startswith(
+        "its PDF could not be made: RuntimeError: disk controller on fire; its previous quote")
+    assert sorted(r["pdf"] for r in records if r["status"] == "written") == sorted(
+        f"{r['deal_id']}.pdf" for r in records if r["status"] == "written")
+
+
+def object_stream_pdf(pages: int) -> bytes:
+    """A PDF whose catalog, page tree and pages sit in a compressed object stream, with a
+    cross-reference stream: no "/Type /Page" shows in its bytes."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{' '.join(f'{3 + i} 0 R' for i in range(pages))}] /Count {pages} >>",
+               *(["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * pages)]
+    header, body, at = [], b"", 0
+    for number, text in enumerate(objects, start=1):
+        header.append(f"{number} {at}")
+        body += text.encode() + b"\n"
+        at = len(body)
+    first = " ".join(header).encode() + b"\n"
+    stream = zlib.compress(first + body)
+    count = len(objects)
+    out = b"%PDF-1.5\n"
+    stream_offset = len(out)
+    out += (f"{count + 1} 0 obj\n<< /Type /ObjStm /N {count} /First {len(first)} /Filter /FlateDecode "
+            f"/Length {len(stream)} >>\nstream\n").encode() + stream + b"\nendstream\nendobj\n"
+    rows = [b"\x00\x00\x00\xff\xff"] + [b"\x02" + (count + 1).to_bytes(2, "big") + i.to_bytes(2, "big")
+                                          for i in range(count)]
+    rows.append(b"\x01" + stream_offset.to_bytes(2, "big") + b"\x00\x00")
+    xref_offset = len(out)
+    table = zlib.compress(b"".join(rows))
+    out += (f"{count + 2} 0 obj\n<< /Type /XRef /Size {count + 3} /W [1 2 2] /Root 1 0 R /Filter /FlateDecode "
+            f"/Length {len(table)} >>\nstream\n").encode() + table + b"\nendstream\nendobj\n"
+    out += f"startxref\n{xref_offset}\n%%EOF\n".encode()
+    assert b"/Type /Page" not in out
+    return out
+
+
+def test_pages_are_counted_by_a_pdf_reader_even_inside_compressed_object_streams():
+    """Was: a regex on the bytes counted /Type /Page, which compressed object streams hide."""
+    stamp = f"{'a' * 64}:{'b' * 64}"
+    one = pdf.stamped(object_stream_pdf(1), stamp)
+    assert re.search(rb"xlfuncs a{64} b{64} [0-9a-f]{64}", one)
+    with pytest.raises(ValueError, match="is 2 pages, not one"):
+        pdf.stamped(object_stream_pdf(2), stamp)
+    with pytest.raises(ValueError, match="cannot be read as a PDF"):
+        pdf.stamped(b"%PDF-1.4 not really", stamp)

@@ -283,3 +283,79 @@ def test_a_quote_of_an_optional_term_left_out_uses_its_default_not_the_template_
     fields = {row[0]: row[1] for row in ws.iter_rows(min_col=1, max_col=2, values_only=True) if row[0]}
     assert fields["Lookback underlying value (so far)"] == float(warrant["initial"])
     assert fields["Estimated value"] == pytest.approx(records[0]["value"], rel=1e-12)
+
+
+def test_a_folder_where_the_summary_belongs_stops_the_run_before_any_quote(tmp_path):
+    """Was: exit 2 ("nothing written") after the quotes were written, the failed deal reported nowhere."""
+    (tmp_path / "out" / "summary.csv").mkdir(parents=True)
+    result = cli(write_deals(tmp_path / "deals.csv", [example("N-101")]), "--out", tmp_path / "out")
+    assert result.returncode == 2 and "summary.csv: the summary cannot be written there" in result.stderr
+    assert listing(tmp_path / "out") == ["summary.csv"]  # the folder, and no quote
+
+
+def test_a_link_planted_as_the_lock_is_refused_and_nothing_outside_is_created(tmp_path):
+    """Was: a dangling symlink at .xlfuncs-quote.lock made every run create a file outside --out."""
+    out, target = tmp_path / "out", tmp_path / "elsewhere" / "planted"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / quotes.LOCK).symlink_to(target)
+    result = cli(write_deals(tmp_path / "deals.csv", [example("N-101")]), "--out", out)
+    assert result.returncode == 2 and f"{quotes.LOCK}: is a link; remove it" in result.stderr
+    assert not target.exists() and listing(out) == []
+
+
+def test_a_killed_run_leaves_a_summary_saying_nothing_is_done(tmp_path):
+    """Was: a run killed a few seconds in left the previous summary.csv, up to 289 of 300 rows
+    "written" with values their quotes no longer showed."""
+    process, rows = start_big_run(tmp_path)
+    out = tmp_path / "out"
+    assert (out / "summary.csv").is_file()  # the run started: its summary replaced the old one
+    process.kill()
+    process.communicate()
+    lines = summary_rows(out)
+    assert len(lines) == len(rows) and {(r["status"], r["message"]) for r in lines} == {("not done", quotes.UNFINISHED)}
+
+
+def test_a_template_s_desk_notes_never_reach_the_client(tmp_path):
+    """Was: notes beside the page went to the hidden chart-data sheet, notes below it stayed."""
+    wb = openpyxl.load_workbook(ROOT / "workbooks" / "bearish_buffer_note.xlsx")
+    ws = wb["Quote"]
+    last_row = int(ws.print_area.split("$")[-1])
+    ws["Z3"] = "Desk: client pays 40bp over mid"  # beside the page
+    ws[f"A{last_row + 5}"] = "Desk: do not show, margin 1.2%"  # below it
+    ws["C8"] = "Desk: hidden row note 0.7%"  # in a row we hide
+    ws.row_dimensions[8].hidden = True
+    ws["E4"] = "Desk: white on white"
+    ws["E4"].font = openpyxl.styles.Font(color="FFFFFFFF")
+    template = tmp_path / "desk.xlsx"
+    wb.save(template)
+    result = cli(write_deals(tmp_path / "deals.csv", [example("N-101")]), "--out", tmp_path / "out", "--template",
+                 f"note={template}")
+    assert result.returncode == 0, result.stderr
+    client = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")
+    texts = [c.value for sheet in client.worksheets for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert not [text for text in texts if "Desk" in text]
+    with zipfile.ZipFile(tmp_path / "out" / "N-101.xlsx") as package:
+        assert not [name for name in package.namelist() if b"Desk" in package.read(name)]
+    data = client["Chart data"]
+    charted = {ref.f.split("!")[1].replace("$", "") for chart in client["Quote"]._charts for series in chart.series
+               for ref in (series.xVal.numRef, series.yVal.numRef)}
+    cells = {c.coordinate for row in data.iter_rows() for c in row if c.value is not None}
+    assert cells <= {cell for ref in charted for cell in xlsx.range_cells(ref)}  # the chart's data, nothing else
+
+
+@pytest.mark.parametrize("client, fits", [("Harbor Pension Trust", True), ("A" * 40, True),
+                                          ("The Very Long Name Retirement Fund of the Municipal Employees of "
+                                           "Springfield County (Class B)", False)])
+def test_client_text_wider_than_its_printed_cell_fails_the_deal_instead_of_being_cut(tmp_path, client, fits):
+    """Was: a client name longer than its cell and the empty cells beside it was cut off without a word."""
+    records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [dict(example("N-101"), client=client)]),
+                            tmp_path / "out")
+    if fits:
+        assert records[0]["status"] == "written", records[0]["message"]
+    else:
+        assert records[0]["status"] == "failed"
+        assert re.match(r"the quote's cell B4 is too narrow for 'The Very Long Name Retirement Fund of ",
+                        records[0]["message"])
+        assert "the page would cut it off; shorten it" in records[0]["message"]

@@ -18,6 +18,7 @@ from xlfuncs.engine import Calculation
 from xlfuncs.products import BY_KEY
 from xlfuncs.quote_book import QuoteBook
 
+from conftest import needs_pdf_tools
 from test_outside_templates import NOTE_TEMPLATE, run_with
 from test_quote_sheet import engine_values
 from test_quote_files import alive, running_children, start_big_run
@@ -28,6 +29,7 @@ def example(deal_id):
     return next(row for row in example_rows() if row["deal_id"] == deal_id)
 
 
+@needs_pdf_tools
 def test_an_interrupted_pdf_run_leaves_no_old_pdf_beside_a_new_quote(tmp_path):
     """Was: SIGTERM during the PDF step left the previous run's PDFs (old terms, old value)
     beside the rewritten workbooks, the summary silent about it."""
@@ -117,6 +119,7 @@ def test_a_worker_that_dies_leaves_a_complete_summary_and_no_traceback(tmp_path)
     assert not any(alive(pid) for pid in workers[1:] if time.sleep(0.5) is None)
 
 
+@needs_pdf_tools
 def test_a_folder_where_a_pdf_belongs_fails_that_deal_only(tmp_path):
     """Was: an IsADirectoryError for the whole PDF step, exit 2, no PDFs at all."""
     rows = [example("N-101"), example("N-102")]
