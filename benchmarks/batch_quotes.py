@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEALS = 1000
 
 
-def deal_list(path: Path) -> None:
-    """Variations of the bundled example deals: spots, vols, strikes, caps, valuation dates."""
+def deal_list(path: Path, count: int = DEALS) -> None:
+    """`count` variations of the bundled example deals: spots, vols, strikes, caps."""
     with (ROOT / "examples" / "deals.csv").open(newline="") as handle:
         examples = list(csv.DictReader(handle))
     notes = [d for d in examples if d["product"] == "note"]
@@ -27,9 +27,9 @@ def deal_list(path: Path) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(examples[0]))
         writer.writeheader()
-        for number in range(DEALS):
+        for number in range(count):
             deal = dict(rng.choice(notes if number % 2 == 0 else warrants))
-            deal["deal_id"] = f"B-{number:04d}"
+            deal["deal_id"] = f"B-{number:06d}"
             deal["spot"] = f"{float(deal['spot']) * rng.uniform(0.9, 1.1):.2f}"
             deal["vol"] = f"{rng.uniform(0.12, 0.25):.4f}"
             if deal["product"] == "warrant":

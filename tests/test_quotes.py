@@ -130,8 +130,8 @@ def test_warrant_quote_shows_the_xlfuncs_numbers(example_run):
     assert fields["Estimated value"] == pytest.approx(expected, rel=1e-12)
     assert float(summary(out)["W-203"]["value"]) == pytest.approx(expected, rel=1e-12)
     assert fields["Prepared for"] == "Meridian Endowment"
-    assert fields["Valuation date"] == dt.datetime(2025, 6, 4)
-    assert fields["Lookback underlying value (so far)"] == 5951.30
+    assert fields["Values as of"] == dt.datetime(2025, 6, 4)
+    assert fields["Lookback underlying value"] == 5951.30 and fields["Lookback window"] == "open: the highest close so far"
     assert fields["Breakeven final value"] == pytest.approx((0.95 - 0.02728) * 5951.30)
     assert fields["Model inputs"] == "spot 5,951.30, vol 16.0%"
     assert fields["Rates"] == "rate 4.30%, dividend yield 1.30%"

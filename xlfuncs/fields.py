@@ -8,6 +8,7 @@ answer everywhere: "vol must be a fraction: 16.7% is 0.167, got 16.7".
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -208,8 +209,13 @@ class Contract:
 
     @classmethod
     def of(cls, values: dict):
-        """The contract from a mapping of inputs (extra names ignored, missing terms left to defaults)."""
-        return cls(**{name: values[name] for name in cls.FIELDS if name in values})
+        """The contract from a mapping of inputs (extra names ignored, missing terms left to
+        their defaults; a term without one is an error naming it)."""
+        given = {name: values[name] for name in cls.FIELDS if name in values}
+        for term in dataclasses.fields(cls):
+            if term.name not in given and term.default is dataclasses.MISSING:
+                raise TermError(f"{term.name} is required")
+        return cls(**given)
 
     def need(self, *names: str) -> None:
         for name in names:

@@ -186,7 +186,7 @@ def issue_rows(cusip_isin: str) -> tuple[Row, ...]:
 
 def quote_opening() -> Fields:
     """The client quote's first rows: whom it is for, and the valuation date."""
-    return Fields(None, (text("Prepared for", "Client", CLIENT), Row("Valuation date", "=AsOf", "date")))
+    return Fields(None, (text("Prepared for", "Client", CLIENT), Row("Values as of", "=AsOf", "date")))
 
 
 def quote_closing(breakeven_note: str, per: str, model_inputs: tuple[Row, ...]) -> tuple:

@@ -12,8 +12,8 @@ from .fields import Contract, date, fraction, level, table
 
 FIELDS = table(
     level("spot", "Underlying value after the close on as_of.", "Spot (underlying close on the valuation date)"),
-    date("as_of", "Valuation date, after that day's close: a date or an Excel date serial.",
-         "Valuation date (after its close)"),
+    date("as_of", "The date the values are as of, after that day's close: a date or an Excel date serial.",
+         "Values as of (after that day's close)"),
     fraction("vol", "Flat volatility as a fraction: 16.7% is 0.167.", 0.005, 3, "16.7% is 0.167",
              "Volatility (flat)"),
     fraction("rate", "Continuously compounded flat interest rate: 4.3% is 0.043.", -0.5, 0.5, "4.3% is 0.043",
@@ -33,7 +33,7 @@ def year_fraction(start: dt.date, end: dt.date) -> float:
 @dataclass(frozen=True)
 class Market(Contract):
     """Spot after the close of `as_of`, flat vol, rate and dividend yield (fractions), and the
-    closes observed so far (None for a disrupted day; each checked where it is used)."""
+    closes observed so far (None for a disrupted day), each an index level."""
 
     FIELDS = {name: field for name, field in FIELDS.items() if name != "closes"}
 
@@ -47,7 +47,7 @@ class Market(Contract):
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "closes", tuple(
-            None if close is None or (isinstance(close, float) and math.isnan(close)) else float(close)
+            None if close is None or (isinstance(close, float) and math.isnan(close)) else FIELDS["closes"].check(close)
             for close in (() if self.closes is None else self.closes)))
 
     @classmethod

@@ -301,8 +301,10 @@ def client_document(wb: Workbook, title: str) -> set[str]:
 
 
 def conf_sheet(wb: Workbook, settings: dict[str, str]) -> None:
-    """The `xlwings.conf` sheet the classic add-in reads (the functions' module, for one)."""
+    """The `xlwings.conf` sheet the classic add-in reads (the functions' module, for one),
+    hidden so it never prints as a page of its own (xlwings reads hidden sheets alike)."""
     ws = wb.create_sheet("xlwings.conf")
+    ws.sheet_state = "hidden"
     for row, (key, value) in enumerate(settings.items(), start=1):
         ws.cell(row, 1, key)
         ws.cell(row, 2, value)

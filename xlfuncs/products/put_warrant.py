@@ -259,6 +259,11 @@ TABLE_COLUMNS = "{2,3,4,5,6,7,8}"  # every column but the final value, which the
 TABLE_UNITS = ("percent3", "percent3", "percent3", "percent3", "money", "money_signed", "percent")
 
 
+LOOKBACK_WINDOW = Row("Lookback window", '=IF(AsOf<WindowEnd,"open: the highest close so far","closed: final")',
+                      twin=lambda w, market: "open: the highest close so far" if market.as_of < w.window_end
+                      else "closed: final")
+
+
 def table_finals(warrant: PutWarrant, lookback: float, cells: dict | None = None) -> list:
     """A supplement table's final values, highest first: its grid plus the upper strike and
     breakeven rows; with `cells`, those two rows are the given formulas, so they follow the terms."""
@@ -276,10 +281,10 @@ def supplement_table(number: int, lookback: float) -> Scenarios:
     finals = table_finals(SUPPLEMENT, lookback, {
         "upper": f"=UpperStrike*{name}Lookback",
         "breakeven": "=" + call(PRODUCT, "BREAKEVEN", initial="TablesInitial", lookback=f"{name}Lookback")})
-    above = (Row(f"Table {number}: hypothetical lookback underlying value", lookback, "level", f"{name}Lookback",
+    above = (Row(f"Table {number}: lookback value", lookback, "level", f"{name}Lookback",
                  True),)
     if number == 1:
-        above = (Row("Hypothetical initial underlying value", SUPPLEMENT.initial, "level", "TablesInitial", True),
+        above = (Row("Hypothetical initial value", SUPPLEMENT.initial, "level", "TablesInitial", True),
                  *above)
     return Scenarios("Hypothetical tables (as in the supplement; blank where it prints N/A)" if number == 1 else None,
                      TABLE_HEADERS, tuple(finals), f"{name}Finals", "level3", table_call, TABLE_UNITS,
@@ -366,7 +371,8 @@ def layout() -> Layout:
         Fields(None, (
             Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3", "EstimatedValuePercent",
                 twin=lambda w, market: valuation.warrant_value(w, market) / w.notional),
-            Row("Lookback underlying value so far", "=Lookback", "level"),
+            Row("Lookback underlying value", "=Lookback", "level"),
+            LOOKBACK_WINDOW,
             Row("Breakeven value", "=Breakeven", "level"),
             Row("Price to imply a volatility from", 22.80, "money", "MarketPrice", True,
                 "the supplement's estimated value on the pricing date"),
@@ -379,7 +385,7 @@ def layout() -> Layout:
         Fields("Key terms", (
             Row("Issuer", "=Issuer"), Row("Underlying", "=Underlying"), *shown(fields, ("notional",)),
             Row("Premium", "=PremiumAmount", "money"), *shown(fields, ("expiration", "initial")),
-            Row("Lookback underlying value (so far)", "=Lookback", "level"),
+            Row("Lookback underlying value", "=Lookback", "level"), LOOKBACK_WINDOW,
             Row("Upper strike value", "=UpperStrikeValue", "level"),
             Row("Lower strike value", "=LowerStrikeValue", "level"))),
         Scenarios("Scenarios at expiration", ("Change from the lookback value", "Final underlying value",
