@@ -374,10 +374,16 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
                 final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
             summary.finish()
         bar.close()
-        others = sorted(path.name for path in [*out.glob("*.xlsx"), *out.glob("*.pdf")] if not same.names(path.stem))
+        others, named = 0, []  # counted, a few named: the folder may hold a million files
+        with os.scandir(out) as entries:
+            for entry in entries:
+                stem, dot, suffix = entry.name.rpartition(".")
+                if dot and suffix in ("xlsx", "pdf") and not entry.name.startswith(".") and not same.names(stem):
+                    others += 1
+                    named = sorted([*named, entry.name])[:5]
         if others and notes is not None:
-            notes.append(f"{out}: {len(others)} quote(s) of deals not in this list left as they are: "
-                         f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}")
+            notes.append(f"{out}: {others} quote(s) of deals not in this list left as they are: "
+                         f"{', '.join(named)}{', ...' if others > 5 else ''}")
     if interrupted:
         stopped = Interrupted()
         stopped.summary = out / SUMMARY

@@ -98,7 +98,7 @@ def payout(sheet: Sheet, block: Payout) -> None:
     sheet.array(column + 2, first + 1, rows, block.payment.replace("{prefix}", prefix), MONEY, f"{prefix}Payments")
     y = sheet.array(column + 3, first + 1, rows, block.line, PERCENT2, f"{prefix}Line")
     chart = scatter_chart("Payout Diagram", sheet, x, [(block.series, y), ("The Underlying", x)],
-                          block.headers[0], block.y_title)
+                          block.headers[0], block.y_title, (min(block.changes), max(block.changes)))
     sheet.ws.add_chart(chart, f"A{sheet.row}")
     sheet.row += CHART_ROWS
 

@@ -169,9 +169,13 @@ class Sheet:
 
 
 def scatter_chart(title: str, sheet: Sheet, x_ref: str, series: list[tuple[str, str]],
-                  x_title: str, y_title: str, y_format: str = "0%") -> ScatterChart:
-    """Straight-line scatter chart of `series` [(name, y range)] against `x_ref` on `sheet`."""
+                  x_title: str, y_title: str, x_span: tuple[float, float], y_format: str = "0%") -> ScatterChart:
+    """Straight-line scatter chart of `series` [(name, y range)] against `x_ref` on `sheet`, its
+    x axis over `x_span` and its y axis from -100% (returns cannot fall further), so neither
+    shows a return that cannot happen."""
     chart = ScatterChart()
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = x_span
+    chart.y_axis.scaling.min = -1.0
     chart.title = title
     chart.style = 2
     chart.height, chart.width = 9, 16
