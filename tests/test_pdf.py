@@ -203,3 +203,18 @@ def test_pages_are_counted_by_a_pdf_reader_even_inside_compressed_object_streams
         pdf.stamped(object_stream_pdf(2), stamp)
     with pytest.raises(ValueError, match="cannot be read as a PDF"):
         pdf.stamped(b"%PDF-1.4 not really", stamp)
+
+
+@needs_pdf_tools
+def test_a_pdf_step_that_breaks_fails_its_deals_not_the_run(tmp_path, monkeypatch):
+    """Anything unexpected in the PDF step itself: each deal without its PDF fails saying so, no traceback."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("LibreOffice's launcher is out of order")
+
+    monkeypatch.setattr(pdf, "Batch", broken)
+    rows = [r for r in example_rows() if r["deal_id"] in IDS]
+    records, summary_path = quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out", make_pdf=True)
+    assert {r["status"] for r in records} == {"failed"} and summary_path.is_file()
+    assert all(r["message"].startswith("its PDF could not be made: RuntimeError: LibreOffice's launcher is out of "
+                                       "order; its previous quote") for r in records)
+    assert listing(tmp_path / "out") == ["summary.csv"]

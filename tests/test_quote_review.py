@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlfuncs import quotes
+from xlfuncs import pdf, quotes
 from xlfuncs.deals import read_deals
 from xlfuncs.engine import Calculation
 from xlfuncs.products import BY_KEY
-from xlfuncs.quote_book import QuoteBook
+from xlfuncs.quote_book import QuoteBook, stored_stamp
 
 from conftest import needs_pdf_tools
 from test_outside_templates import NOTE_TEMPLATE, run_with
@@ -33,7 +33,7 @@ def example(deal_id):
 def test_an_interrupted_pdf_run_leaves_no_old_pdf_beside_a_new_quote(tmp_path):
     """Was: SIGTERM during the PDF step left the previous run's PDFs (old terms, old value)
     beside the rewritten workbooks, the summary silent about it."""
-    rows = [{**row, "deal_id": f"P-{n}-{row['deal_id']}"} for n in range(3) for row in example_rows()]
+    rows = [{**row, "deal_id": f"P-{n}-{row['deal_id']}"} for n in range(2) for row in example_rows()]
     deals = write_deals(tmp_path / "deals.csv", rows)
     out = tmp_path / "out"
     assert cli(deals, "--out", out, "--pdf", "--jobs", "2").returncode == 0
@@ -49,7 +49,7 @@ def test_an_interrupted_pdf_run_leaves_no_old_pdf_beside_a_new_quote(tmp_path):
     _, err = process.communicate(timeout=30)
     assert process.returncode == 143 and "Traceback" not in err
     for path in out.glob("*.pdf"):  # every PDF left is of the quote beside it
-        assert path.stat().st_mtime_ns >= (out / f"{path.stem}.xlsx").stat().st_mtime_ns
+        assert pdf.stamp_of(path) == stored_stamp(out / f"{path.stem}.xlsx") is not None
     records = summary_rows(out)
     assert {r["status"] for r in records} == {"written"}
     missing = [r for r in records if not r["pdf"]]

@@ -132,8 +132,8 @@ class Batch:
 def print_quotes(command: str, out: Path, records: list[dict], jobs: int, check_stop) -> None:
     """A PDF beside each quote of `records` written or kept this run, unless the one there is
     current (a worker said so: "pdf_current"). A deal whose PDF cannot be made fails with the
-    reason (its quote is then withdrawn); when the run is interrupted, the PDFs not yet made are
-    said to be missing, the quotes stay."""
+    reason (its quote is then withdrawn). When the run is asked to stop (check_stop raises),
+    LibreOffice is stopped and the records of the PDFs not made are left without "pdf"."""
     wanted = []
     for record in (r for r in records if r["status"] in ("written", "skipped")):
         if record.pop("pdf_current", False):
@@ -156,12 +156,9 @@ def print_quotes(command: str, out: Path, records: list[dict], jobs: int, check_
                     fail(record, f"was not made: LibreOffice could not be started: {error}")
         while running:
             running = finished(running, staging, out, check_stop)
-    finally:  # after an interruption: LibreOffice stopped, the quotes kept, their PDFs said missing
+    finally:  # after an interruption: LibreOffice stopped, nothing staged left
         for batch in running:
             batch.stop()
-        for record in wanted:
-            if "pdf" not in record and record["status"] != "failed":
-                record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
         shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -255,18 +255,21 @@ class Quoting:
         for info, _ in tasks:
             results.setdefault(info["row"], {**info, "status": "not done", "message": INTERRUPTED})
         records = [results[row] for row in sorted(results)]
-        if self.soffice:
-            if not stopped:
-                try:
-                    pdf.print_quotes(self.soffice, Path(self.settings.out), records, self.workers, check_stop)
-                except (Interrupted, KeyboardInterrupt):
-                    stopped = True
-            else:
+        if self.soffice and not stopped:
+            try:
+                pdf.print_quotes(self.soffice, Path(self.settings.out), records, self.workers, check_stop)
+            except (Interrupted, KeyboardInterrupt):
+                stopped = True
+            except Exception as error:  # the PDF step itself failed: each quote left without its PDF fails
                 for record in records:
-                    if record["status"] in ("written", "skipped") and not record.pop("pdf_current", False):
-                        record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
-                    elif "pdf_current" in record:
-                        record["pdf"] = f"{record['stem']}.pdf"
+                    if record["status"] in ("written", "skipped") and "pdf" not in record:
+                        pdf.fail(record, f"could not be made: {type(error).__name__}: {error}")
+        if self.soffice and stopped:  # the quotes stay; the PDFs not made are said to be missing
+            for record in records:
+                if record.pop("pdf_current", False):
+                    record["pdf"] = f"{record['stem']}.pdf"
+                elif record["status"] in ("written", "skipped") and "pdf" not in record:
+                    record["message"] = "its PDF was not made: the run was interrupted; run it again with --pdf"
         return records, stopped
 
     def quote(self, tasks: list, results: dict) -> bool:
