@@ -239,3 +239,88 @@ def test_a_note_missing_a_date_or_its_spread_says_which(missing, dates):
     for method in (valuation.note_value, valuation.note_greeks):
         with pytest.raises(TermError, match=f"^{missing} is required$"):
             method(note, market)
+
+
+# What the mutation run found still unguarded (mutmut on the five core modules)
+
+@pytest.mark.parametrize("prefix", sorted(NOTES))
+def test_on_the_fixing_date_delta_at_a_strike_is_the_slope_where_its_leg_is_worth_nothing(excel, prefix):
+    """At a strike exactly, the leg there is at the money and contributes no delta (the
+    derivative of max(F - K, 0) taken as 0 at F = K): the note's delta is the payment's slope
+    on the side where that leg is out of the money, below a call's strike, above a put's."""
+    cls, terms = NOTES[prefix]
+    note, discount = cls(*terms), math.exp(-(RATE + SPREAD) * 3 / 365)
+    for _, is_call, strike in note.legs():
+        [[delta, *_]] = excel(f"{prefix}_GREEKS", *note_args(prefix, strike, FINAL))
+        side = -0.5 if is_call else 0.5
+        assert delta == pytest.approx(discount * slope(note, strike + side, h=0.25), abs=1e-9), strike
+
+
+@pytest.mark.parametrize("prefix", sorted(NOTES))
+@pytest.mark.parametrize("distance", [-0.6, -0.2, 0.2, 0.6])
+def test_on_the_fixing_date_delta_within_a_point_of_a_strike(excel, prefix, distance):
+    cls, terms = NOTES[prefix]
+    note, discount = cls(*terms), math.exp(-(RATE + SPREAD) * 3 / 365)
+    for _, _, strike in note.legs():
+        spot = strike + distance
+        [[delta, *_]] = excel(f"{prefix}_GREEKS", *note_args(prefix, spot, FINAL))
+        assert delta == pytest.approx(discount * slope(note, spot, h=0.1), abs=1e-9), spot
+
+
+def test_columns_that_are_not_whole_numbers_are_refused_in_a_range_too(excel):
+    with pytest.raises(Exception, match=r"^columns must be a whole number, got 2.5 \(row 1, column 1 of the range\)$"):
+        excel("NOTE_TABLE", [[95.0], [105.0]], *NOTES["NOTE"][1], 1000.0, [[2.5, 3.0]])
+    assert excel("NOTE_TABLE", [[95.0], [105.0]], *NOTES["NOTE"][1], 1000.0, [[3.0, 4.0]]) == [
+        [1150.0, 0.15], [1000.0, 0.0]]
+
+
+def test_a_settlement_more_than_a_hundred_years_away_is_named(excel):
+    """Within a hundred years of the window's start, beyond them from an as_of before it."""
+    as_of, start = dt.date(2025, 5, 11), dt.date(2025, 5, 21)
+    settlement = start + dt.timedelta(days=36524)
+    with pytest.raises(Exception, match=r"^settlement must be at most 100 years after as_of \(2025-05-11\), "
+                                        r"got 2125-05-21$"):
+        excel("WARRANT_VALUE", INITIAL, serial(as_of), INITIAL, 0.95, 0.75, serial(start),
+              serial(dt.date(2025, 6, 20)), serial(dt.date(2025, 10, 10)), serial(settlement), 0.167, 0.043, 0.013)
+
+
+def test_a_close_far_from_the_initial_value_is_named(excel):
+    with pytest.raises(Exception, match=r"^closes must be within a factor of 1000 of initial \(5907.55\), got 5$"):
+        excel("WARRANT_VALUE", INITIAL, serial(dt.date(2025, 5, 28)), INITIAL, 0.95, 0.75,
+              serial(dt.date(2025, 5, 21)), serial(dt.date(2025, 6, 20)), serial(dt.date(2025, 10, 10)),
+              serial(dt.date(2025, 10, 17)), 0.167, 0.043, 0.013, [[INITIAL], [5.0], [INITIAL], [INITIAL], [INITIAL]])
+
+
+@pytest.mark.parametrize("initial, lookback", [(100.0, 100.0), (100.0, 102.0), (INITIAL, 6000.0), (INITIAL, INITIAL)])
+def test_every_breakeven_row_prints_positive_zeros(excel, initial, lookback):
+    """The supplement's own tables included: 27.28 - 27.28 is -5.7e-15 in binary, printed -$0.00 if not handled."""
+    [[breakeven]] = excel("WARRANT_BREAKEVEN", 0.02728, initial, lookback, 0.95, 0.75)
+    row = excel("WARRANT_TABLE", [[breakeven]], initial, lookback, 0.95, 0.75, 0.02728)[0]
+    assert (row[6], row[7]) == (0, 0)
+    assert math.copysign(1.0, row[6]) == math.copysign(1.0, row[7]) == 1.0
+
+
+def test_lookback_value_from_python_skips_blanks_and_names_the_first_bad_close():
+    from xlfuncs.products.put_warrant import lookback_value
+    assert lookback_value([5907.55, None, 6000.0, float("nan")], INITIAL) == 6000.0
+    for closes, shown in (([5907.55, -3.0, -4.0], "-3"), ([0.0, 6000.0], "0"), ([5907.55, math.inf], "inf")):
+        with pytest.raises(TermError, match=f"^closes must be finite and greater than 0, got {shown}$"):
+            lookback_value(closes, INITIAL)
+
+
+def test_a_quote_shows_the_valuation_s_own_numbers():
+    """What the batch prints for a deal: the value, greeks and breakeven of the valuation functions."""
+    from xlfuncs.products.buffer_note import note_quote
+    from xlfuncs.products.put_warrant import warrant_quote
+    note = BearishBufferNote(*NOTES["NOTE"][1], 1000.0, FINAL, PAID, SPREAD)
+    market = Market(97.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
+    quote = note_quote(note, market)
+    assert quote.value == valuation.note_value(note, market) and quote.breakeven == note.principal_breakeven
+    assert quote.breakeven == pytest.approx(110.0, rel=1e-15)
+    assert list(quote.greeks) == list(valuation.note_greeks(note, market))
+    warrant = PutWarrant(INITIAL, 0.95, 0.75, 1000.0, 0.02728, dt.date(2025, 5, 21), dt.date(2025, 6, 20),
+                         dt.date(2025, 10, 10), dt.date(2025, 10, 17))
+    market = Market(5950.0, dt.date(2025, 5, 28), 0.167, 0.043, 0.013, (5907.55, 5960.0, None, 5950.0, 5940.0))
+    quote = warrant_quote(warrant, market)
+    assert quote.value == valuation.warrant_value(warrant, market) and quote.breakeven == (0.95 - 0.02728) * 5960.0
+    assert list(quote.greeks) == list(valuation.warrant_greeks(warrant, market))

@@ -5,6 +5,12 @@ import zipfile
 
 import openpyxl
 import pytest
+from openpyxl.chart.data_source import NumDataSource, NumFmt, NumRef, StrRef
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from test_quotes import ROOT, cli, example_rows, write_deals
 
@@ -230,3 +236,149 @@ def test_a_restyled_and_reworded_template_is_accepted(tmp_path):
     assert result.returncode == 0, result.stderr
     ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
     assert "Indicative value" in [c.value for row in ws.iter_rows(max_col=1) for c in row]
+
+
+# The second attacking review's templates: each printed a number the layout does not compute,
+# hid the real one, or carried desk data into the client file, with exit 0.
+
+def issuer_number(wb, q):  # =Issuer shows a numeric constant, labelled as the value
+    sheet, ref = next(iter(wb.defined_names["Issuer"].destinations))
+    wb[sheet][ref.replace("$", "")] = 1050
+    quote_label(wb, "Estimated value").value = "Model figure"
+    label = quote_label(wb, "Issuer")
+    label.value = "Estimated value"
+    q.cell(label.row, 2).number_format = '"$"#,##0.00'
+
+
+def target_on_quote(wb, q):  # a layout constant (TargetValue) moved onto the printed page
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"], q["B55"] = "Estimated value", 1050
+    q["B55"].number_format = '"$"#,##0.00'
+    wb.defined_names["TargetValue"] = DefinedName("TargetValue", attr_text="'Quote'!$B$55")
+
+
+def fullwidth_text(wb, q):
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"] = "Estimated value: $１,０５０.００"
+
+
+def token_of_another_page(wb, q):  # "1,000" is in the Term Sheet's text, not on the quote
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"] = "Estimated value: $1,000"
+
+
+def format_escapes(wb, q):  # digits escaped one by one in a format's text section
+    quote_label(wb, "Estimated value").value = "Model figure"
+    label = quote_label(wb, "Issuer")
+    label.value = "Estimated value"
+    q.cell(label.row, 2).number_format = 'General;General;General;"$"\\1\\,\\1\\4\\5\\.\\2\\3'
+
+
+def scaled_format(wb, q):  # the initial value shown in thousands
+    cell = next(c for row in q.iter_rows() for c in row if c.value == "=Initial")
+    cell.number_format = '"$"0.00,'
+
+
+def axis_format(wb, q):
+    q._charts[0].y_axis.numFmt = NumFmt(formatCode='"Est. value $1,050 | "0%', sourceLinked=False)
+
+
+def chart_desk_series(wb, q):  # a series named and plotted from desk cells beside the page
+    q["N1"] = "Desk: est. value $1,050 (do not show)"
+    for row in range(2, 253):
+        q.cell(row, 13).value = 1.05
+    series = q._charts[0].series[1]
+    series.tx = SeriesLabel(strRef=StrRef("'Quote'!$N$1"))
+    series.yVal = NumDataSource(numRef=NumRef(f="'Quote'!$M$2:$M$252"))
+
+
+def hide_key_numbers(wb, q):  # near-white on near-white, 1 point
+    for cell in key_quote_cells(wb):
+        cell.font, cell.fill = Font(color="FFFFFE", sz=1), PatternFill("solid", fgColor="FFFFFE")
+
+
+def chart_covers_key(wb, q):
+    key = key_quote_cells(wb)[0]
+    q._charts[0].anchor._from.row, q._charts[0].anchor._from.col = key.row - 2, 0
+
+
+def hidden_quote(wb, q):
+    q.sheet_state = "hidden"
+    wb.active = 0
+
+
+def with_a_picture(source, target):
+    """A copy of the template with a picture (a logo, or "Estimated value $1,050" as pixels) on its Quote sheet."""
+    def change(name, data):
+        if name == "xl/drawings/drawing2.xml":  # the Quote sheet's drawing, beside its chart
+            return data.replace(b"</wsDr>", PICTURE + b"</wsDr>")
+        if name == "xl/drawings/_rels/drawing2.xml.rels":
+            return data.replace(b"</Relationships>", b'<Relationship Id="rIdLogo" Type="http://schemas.openxmlformats.'
+                                b'org/officeDocument/2006/relationships/image" Target="../media/logo.png"/>'
+                                b"</Relationships>")
+        if name == "[Content_Types].xml" and b'Extension="png"' not in data:
+            return data.replace(b"<Override", b'<Default Extension="png" ContentType="image/png"/><Override', 1)
+        return data
+    change.extra = {"xl/media/logo.png": (ROOT / "docs" / "client_quote_note.png").read_bytes()}
+    return repacked(source, target, change)
+
+
+PICTURE = (b'<oneCellAnchor><from><col>3</col><colOff>0</colOff><row>1</row><rowOff>0</rowOff></from>'
+           b'<ext cx="900000" cy="300000"/><pic><nvPicPr><cNvPr id="9" name="Logo"/><cNvPicPr/></nvPicPr><blipFill>'
+           b'<a:blip r:embed="rIdLogo"/><a:stretch><a:fillRect/></a:stretch></blipFill><spPr><a:prstGeom prst="rect"/>'
+           b'</spPr></pic><clientData/></oneCellAnchor>')
+
+
+def test_a_picture_on_the_quote_sheet_is_refused_with_or_without_an_image_library(tmp_path):
+    """Was: with Pillow installed a picture went to the client as it was, without it silently dropped."""
+    template = with_a_picture(NOTE_TEMPLATE, tmp_path / "logo.xlsx")
+    result = run_with(tmp_path, template)
+    assert result.returncode == 2 and "its Quote sheet holds a picture (xl/drawings/drawing2.xml)" in result.stderr
+
+
+def key_quote_cells(wb):
+    return [c for row in wb["Quote"].iter_rows() for c in row if c.value in ("=EstimatedValue", "=Breakeven")]
+
+
+@pytest.mark.parametrize("attack, message", [
+    (issuer_number, "(named Issuer, shown on the Quote sheet) holds 1050 where the note layout holds text"),
+    (target_on_quote, "Quote!B55 prints the constant 1050"),
+    (fullwidth_text, "prints 'Estimated value: $１,０５０.００', with the number 1,050.00"),
+    (token_of_another_page, "prints 'Estimated value: $1,000', with the number 1,000"),
+    (format_escapes, "prints '$1,145.23', with the number 1,145.23"),
+    (scaled_format, "as a scaled where the note layout shows numbers"),
+    (axis_format, "the number format of the Quote sheet's chart"),
+    (chart_desk_series, "its Quote sheet's chart 1 names a series from the cell 'Quote'!$N$1"),
+    (hide_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
+    (chart_covers_key, "chart 1 covers the estimated value or breakeven"),
+    (hidden_quote, "its Quote sheet is hidden"),
+])
+def test_second_review_templates_are_refused_naming_what_they_print(tmp_path, attack, message):
+    result = run_with(tmp_path, with_change(tmp_path, lambda wb: attack(wb, wb["Quote"])))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_desk_data_hidden_in_a_template_never_reaches_the_client_file(tmp_path):
+    """Was: found in the client .xlsx: a custom property, cells hidden by ;;; or by their colours
+    or size, a format beside the page, a hyperlink and its tooltip, headers and footers that never
+    print, a sheet-scoped name."""
+    def desk(wb):
+        q = wb["Quote"]
+        q["E40"], q["E40"].number_format = "DESK NOTE one", ";;;"
+        q["E41"], q["E41"].font, q["E41"].fill = "DESK NOTE two", Font(color="FFFF00"), PatternFill("solid",
+                                                                                                  fgColor="FFFF00")
+        q["E42"], q["E42"].font = "DESK NOTE three", Font(sz=1, color="FEFEFE")
+        q["Z99"], q["Z99"].number_format = "x", '"DESK FORMAT "0.00'
+        wb.custom_doc_props.append(StringProperty(name="DeskMargin", value="DESK mark-up"))
+        q["A1"].hyperlink = Hyperlink(ref="A1", target="https://desk.example/notes?DESK=1", tooltip="DESK tooltip")
+        q.evenHeader.center.text, q.firstFooter.left.text = "DESK even header", "DESK first footer"
+        q.defined_names["DeskNote"] = DefinedName("DeskNote", attr_text='"DESK: price-insensitive"')
+        q.page_setup.scale, q.sheet_properties.pageSetUpPr.fitToPage = 400, False  # 22 pages if not refitted
+    result = run_with(tmp_path, with_change(tmp_path, desk))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "N-101.xlsx") as package:
+        assert [name for name in package.namelist() if b"DESK" in package.read(name)] == []
+    ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    assert ws.page_setup.scale is None

@@ -61,7 +61,6 @@ def black_scholes(is_call: bool, spot, strike, t_fix: float, t_pay: float, vol: 
     if t_fix <= 0:
         delta = discount * sign * (sign * (forward - strike) > 0)
         gamma = vega = np.zeros_like(value)
-        slope = np.zeros_like(value)
     else:
         stdev = vol * np.sqrt(t_fix)
         d1 = d1_of(forward, strike, stdev)

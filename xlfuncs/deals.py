@@ -32,6 +32,7 @@ IDENTITY = ("deal_id", "client", "product")
 KNOWN = tuple(dict.fromkeys([*IDENTITY, *(name for product in PRODUCTS for name in product.deal_fields)]))
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # what XML 1.0 cannot hold
 MAX_CELL_TEXT = 32767
+MAX_LIST = 1000  # entries of a list (closes): a two-year lookback window has about 504 trading days
 MAX_NAME = 120  # bytes of an output file's name: far below every file system's limit, temporary names included
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL",
                     *(f"{port}{i}" for port in ("COM", "LPT") for i in (*"123456789", "¹", "²", "³"))}
@@ -68,10 +69,12 @@ class Deal:
 
 
 def file_stem(deal_id: str) -> str:
-    """The name of a deal's files without extension, from its id: letters and digits of any
-    script, '.', '_' and '-' only (the id in Unicode's composed form, so one id names one file
+    """The name of a deal's files without extension, from its id: letters, digits and marks of
+    any script, '.', '_' and '-' only (the id in Unicode's composed form, so one id names one file
     on every system), short enough for any file system, never a Windows device name."""
-    stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", deal_id[:4 * MAX_NAME + 1])).strip("._-")
+    composed = unicodedata.normalize("NFC", deal_id[:4 * MAX_NAME + 1])
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LNM" or ch in "._-" else " " for ch in composed)
+    stem = re.sub(r"\s+", "_", kept.strip()).strip("._-")
     if not stem:
         raise DealError("deal_id must contain a letter or digit to name the output file")
     if len(stem.encode()) > MAX_NAME:
@@ -195,9 +198,9 @@ def decodes(path: Path, encoding: str) -> bool:
 
 
 DELIMITERS = (",", ";", "\t")
-CSV_CELL = 1 << 22  # characters the CSV reader holds of one cell; a longer one fails its deal unread
-csv.field_size_limit(CSV_CELL)
-SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*')  # Excel's "sep=;" first line, as some programs quote it
+RECORD_TEXT = 1 << 22  # characters of one deal (a CSV line or cell, a JSON record): more is no deal list
+csv.field_size_limit(RECORD_TEXT)
+SEP_LINE = re.compile(r'\s*"?sep=(.)"?[,;\t]*\s*')  # Excel's "sep=;" line, quoted and padded as programs save it
 
 
 def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
@@ -211,7 +214,7 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
     header_line = next((line for line in lines if line.strip()), "")
     delimiter = hint[1] if hint else max(DELIMITERS, key=lambda d: sum(
         c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d), [])))
-    reader = csv.reader(itertools.chain(lines, handle), delimiter=delimiter)
+    reader = csv.reader(bounded(itertools.chain(lines, handle), path, 1 if hint else 0), delimiter=delimiter)
     header, line, offset = None, 1, 1 if hint else 0
     while True:
         start = line + offset
@@ -220,11 +223,10 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
         except StopIteration:
             break
         except csv.Error as error:
-            if "field larger than field limit" not in str(error):
-                raise
-            line = reader.line_num + 1
-            yield start, {UNNAMED: f"a cell is longer than {CSV_CELL:,} characters, more than any term holds"}
-            continue
+            if "field larger than field limit" in str(error):
+                raise DealListError(f"{path}: line {start} starts a cell longer than {RECORD_TEXT:,} characters; no "
+                                    "deal list holds one") from None
+            raise
         line = reader.line_num + 1
         if not any(value.strip() for value in values):
             continue  # a blank row, as spreadsheets save them (",,,,") or an empty line
@@ -250,9 +252,20 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
         raise DealListError(f"{path}: has no header row (deal_id, client, product, ...)")
 
 
+def bounded(lines, path: Path, skipped: int):
+    """The lines of a CSV file, refusing one too long for any deal list before the CSV reader
+    splits it into cells (millions of empty cells take hundreds of megabytes)."""
+    for number, line in enumerate(lines, start=1 + skipped):
+        if len(line) > RECORD_TEXT:
+            raise DealListError(f"{path}: line {number} is longer than {RECORD_TEXT:,} characters; no deal list "
+                                "holds one")
+        yield line
+
+
 def json_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
     """The records of a JSON list, decoded one at a time from a window of the file; every
-    number stays text, as written (ids such as 0123)."""
+    number and literal stays text, as written (ids such as 0123, true). A record longer than
+    RECORD_TEXT is passed over unread, and its deal fails."""
     decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str, object_pairs_hook=mapping)
     window, at, ended = "", 0, False
 
@@ -276,23 +289,60 @@ def json_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
             raise DealListError(f"{path}: cannot be read: expected ',' or ']' after deal {number}")
         if number:
             at += 1
-            next_character()
+            if next_character() == "]":
+                raise DealListError(f"{path}: cannot be read: a comma after the last deal ({number})")
         while True:
             try:
                 record, end = decoder.raw_decode(window, at)
                 break
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as error:
                 if ended:
-                    raise
-                more = handle.read(max(1 << 16, len(window)))  # a large value: read on, doubling
+                    raise DealListError(f"{path}: cannot be read: deal {number + 1}: {error.msg}") from None
+                if len(window) - at > RECORD_TEXT:  # no deal is that long: passed over, never decoded
+                    window, at, ended = skip_json_value(window, at, handle)
+                    record, end = {UNNAMED: f"the deal is longer than {RECORD_TEXT:,} characters of JSON"}, at
+                    break
+                more = handle.read(max(1 << 16, len(window) - at))  # a large value: read on, doubling
                 window, at, ended = window[at:] + more, 0, not more
         if not isinstance(record, dict):
             raise not_a_list(path)
         number, at = number + 1, end
-        yield number, record
+        yield number, {key: json_literal(value) for key, value in record.items()}
     at += 1
     if next_character():
         raise DealListError(f"{path}: cannot be read: text after the list of deals")
+
+
+def json_literal(value):
+    """A JSON true, false or null as written (null: no value), other values as they are."""
+    return {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+
+
+JSON_STRUCTURE, JSON_STRING = re.compile(r'["{}\[\]]'), re.compile(r'["\\\\]')
+
+
+def skip_json_value(window: str, at: int, handle) -> tuple[str, int, bool]:
+    """Read past the JSON value starting at `at` without building it, keeping only a bounded
+    window: (the window, the position after the value, whether the file has ended)."""
+    depth, in_string, ended, position = 0, False, False, at
+    while True:
+        match = (JSON_STRING if in_string else JSON_STRUCTURE).search(window, position)
+        if match is None or match.end() > len(window) - 1 and match[0] == "\\":
+            if ended:
+                raise DealListError("cannot be read: the file ends inside a deal")
+            rest = window[match.start():] if match is not None else ""  # an escape cut at the window's edge
+            more = handle.read(1 << 16)
+            window, position, ended = rest + more, 0, not more
+            continue
+        char, position = match[0], match.end()
+        if char == "\\":
+            position += 1  # the escaped character belongs to the string
+        elif in_string or char == '"':
+            in_string = not in_string
+        else:
+            depth += 1 if char in "{[" else -1
+            if depth == 0:
+                return window[position:], 0, ended
 
 
 def yaml_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
@@ -307,11 +357,17 @@ def yaml_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
             raise not_a_list(path)
         loader.get_event()
         while not loader.check_event(yaml.events.SequenceEndEvent):
-            node = loader.compose_node(None, None)
-            record = loader.construct_document(node)
+            line, level = loader.peek_event().start_mark.line + 1, loader.depth
+            loader.nodes = 0
+            try:
+                record = loader.construct_document(loader.compose_node(None, None))
+            except TooLarge:
+                while loader.depth > level:  # the rest of the deal, passed over unread
+                    loader.get_event()
+                record = {UNNAMED: f"the deal holds more than {MAX_NODES:,} values"}
             if not isinstance(record, dict):
                 raise not_a_list(path)
-            yield node.start_mark.line + 1, record
+            yield line, record
         loader.get_event()
         loader.get_event()  # the document's end
         if not loader.check_event(yaml.events.StreamEndEvent):
@@ -327,15 +383,36 @@ class DecimalComma(str):
     """A value from a semicolon-separated list, where a comma may be the decimal separator."""
 
 
+MAX_NODES = 2 * MAX_LIST + 100  # values of one deal in YAML: its columns and a longest list twice over
+
+
+class TooLarge(Exception):
+    """A YAML deal with more values than any deal holds."""
+
+
 class TextLoader(yaml.SafeLoader):
     """YAML with every scalar kept as text (0123 stays "0123", 2025-05-28 is converted as a
     cell) except null, as a CSV cell is; no aliases (a deal list needs none, and nested ones
-    expand without bound); a key given twice is that deal's error."""
+    expand without bound); a key given twice is that deal's error; a deal of more than
+    MAX_NODES values stops being composed (TooLarge). `depth` counts the open collections."""
+
+    depth = nodes = 0
+
+    def get_event(self):
+        event = super().get_event()
+        if isinstance(event, (yaml.events.MappingStartEvent, yaml.events.SequenceStartEvent)):
+            self.depth += 1
+        elif isinstance(event, (yaml.events.MappingEndEvent, yaml.events.SequenceEndEvent)):
+            self.depth -= 1
+        return event
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.events.AliasEvent):
             raise yaml.composer.ComposerError(None, None, "aliases (*name, <<: *name) are not allowed in a deal list",
                                               self.peek_event().start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise TooLarge()
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
@@ -395,9 +472,6 @@ def cell(field: Field, value):
         raise DealError(f"{field.name} must be a plain number, without thousands separators and with a decimal "
                         f"point (a decimal comma only in a semicolon-separated list), got {text!r}")
     return text
-
-
-MAX_LIST = 1000  # entries of a list (closes): a two-year lookback window has about 504 trading days
 
 
 def converted(field: Field, value):

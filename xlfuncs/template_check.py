@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
 from .quote_sheet import QUOTE, formulas as cell_formulas
-from .workbook import PLAIN_FORMAT, key_cells, printed, range_cells, series_sources
+from .workbook import (PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, printed, range_cells,
+                       series_sources)
 
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
@@ -97,6 +99,8 @@ def check_template(path: Path, product: Product) -> None:
         raise refuse(path, f"cannot be read safely: {type(cause).__name__}: {cause}") from None
     if "Quote" not in wb.sheetnames:
         raise refuse(path, "a template needs a Quote sheet")
+    if wb["Quote"].sheet_state != "visible":
+        raise refuse(path, "its Quote sheet is hidden; a client quote is that sheet, so it must be visible")
     named = wb.defined_names.get(PRODUCT_NAME)
     key = named.attr_text if named else None
     if key != f'"{product.key}"':
@@ -122,20 +126,21 @@ def check_template(path: Path, product: Product) -> None:
             if not PLAIN_FORMAT.fullmatch(cell.number_format):
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} with the number format "
                                    f"{cell.number_format!r}; it must show the number as it is (like #,##0.00)")
+            if contrast(cell) < 3 or font_size(cell) < 8:
+                raise refuse(path, f"Quote!{cell.coordinate} shows {name} too faint or too small to read "
+                                   f"(contrast {contrast(cell):.1f} to 1, {font_size(cell):g} points; at least 3 to 1 "
+                                   "and 8 points)")
     for name in [*(field.defined_name for field in product.deal_fields.values()), CLIENT]:
         defined = wb.defined_names.get(name)
         destinations = list(defined.destinations) if defined else []
         if len(destinations) != 1 or not single_column(destinations[0][1]):
             raise refuse(path, f"a {product.key} template must name one cell or one column of cells {name}")
-    check_printed_numbers(path, wb, product)
+    PrintedPage(path, wb, product).check()
 
 
 def chart_references(chart) -> list[str]:
     """Every cell reference a chart's series take values or names from."""
     return [ref.f for ref in series_sources(chart) if ref.f]
-
-
-NUMBER_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
 def named_cells(wb) -> dict[str, tuple[str, list[str]]]:
@@ -158,83 +163,260 @@ def meaning(texts: dict, arrays: dict, sheet: str, refs: list[str]):
     return "mixed" if any((sheet, ref) in texts for ref in refs) else None
 
 
-def check_printed_numbers(path: Path, wb, product: Product) -> None:
-    """Refuse a template whose client page could print a number its product's layout does not
-    compute or take from a deal. A template may restyle, move and reword the layout's cells, so:
-    every formula must be one of the layout's; every name the layout defines must hold what it
-    holds there (the same formula, or constants); a number typed on the Quote sheet may stand
-    only where the layout has constants (scenario changes, a deal's inputs); and text on the page
-    (cells, the names it shows, headers and footers, number formats, charts) may carry only the
-    numbers the layout's own text carries (the S&P 500, its dates)."""
-    from .templates import build  # the layout rendered, as the reference
-    layout = build(product.layout())
-    layout_texts, layout_arrays = cell_formulas(layout)
-    texts, arrays = cell_formulas(wb)
-    known = set(layout_texts.values())
-    for (sheet, ref), text in texts.items():
-        if text not in known:
-            raise refuse(path, f"{sheet}!{ref} computes {text[:300]}, which is not a formula of the {product.key} "
-                               f"layout: a template may restyle, move and reword a quote, not compute other numbers")
-    ours, theirs = named_cells(layout), named_cells(wb)
-    constants = set()  # the cells where the layout has constants: a deal's inputs, scenario changes, labels
-    for name, (sheet, refs) in ours.items():
-        if name not in theirs or len(theirs[name][1]) != len(refs):
-            raise refuse(path, f"a {product.key} template must name {name} as the layout does "
-                               f"({len(refs)} cell{'s' if len(refs) > 1 else ''})")
-        expected, (their_sheet, their_refs) = meaning(layout_texts, layout_arrays, sheet, refs), theirs[name]
-        if meaning(texts, arrays, their_sheet, their_refs) != expected:
-            raise refuse(path, f"its name {name} ({their_sheet}!{their_refs[0]}) must hold "
-                               f"{expected or 'constants'} as in the {product.key} layout")
-        if expected is None:
-            constants.update((their_sheet, ref) for ref in their_refs)
-    allowed = {token for ws in layout.worksheets for row in ws.iter_rows() for cell in row
-               if isinstance(cell.value, str) and not cell.value.startswith("=")
-               for token in NUMBER_TOKEN.findall(cell.value)}
+def numbers_in(text: str) -> list[str]:
+    """The numbers a text shows, in any script's digits (read as their ASCII twins)."""
+    plain = unicodedata.normalize("NFKC", text)
+    numerals = "".join(ch if ch.isascii() and ch.isdigit() or ch in ".," else
+                       "#" if unicodedata.numeric(ch, None) is not None else " " for ch in plain)
+    return [token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
 
-    def check_text(where: str, text: str) -> None:
-        extra = [token for token in NUMBER_TOKEN.findall(text) if token not in allowed]
+
+def format_sections(code: str) -> list[tuple[str, str]]:
+    """A number format's sections as (the literal text it prints, its codes without literals):
+    quoted text, escaped characters, currency symbols of [$...] and digits other than 0 are
+    literals; _x and *x spacing and [Red] conditions are neither."""
+    sections, literal, codes, at = [], "", "", 0
+    while at < len(code):
+        char = code[at]
+        if char == '"':
+            end = code.find('"', at + 1)
+            end = len(code) if end < 0 else end
+            literal, at = literal + code[at + 1:end], end + 1
+            continue
+        if char == "\\" or char in "_*":
+            literal += code[at + 1:at + 2] if char == "\\" else ""
+            at += 2
+            continue
+        if char == "[":
+            end = code.find("]", at)
+            end = len(code) if end < 0 else end
+            bracket = code[at + 1:end]
+            if bracket.startswith("$"):
+                literal += bracket[1:].split("-")[0]
+            at = end + 1
+            continue
+        if char == ";":
+            sections.append((literal, codes))
+            literal, codes = "", ""
+        elif char in "123456789":
+            literal += char
+        else:
+            codes += char
+        at += 1
+    sections.append((literal, codes))
+    return sections
+
+
+def format_kind(code: str) -> str:
+    """How a number format shows a number: as a date, a percentage, scaled by thousands, or as it is."""
+    codes = format_sections(code)[0][1]
+    if re.search(r"[dmyhsDMYHS]|AM/PM", codes.replace("General", "")):
+        return "date"
+    if re.search(r"[0#?],+(?![0#?])", codes):
+        return "scaled"
+    return "percent" if "%" in codes else "number"
+
+
+class PrintedPage:
+    """What a template's client page may print, against its product's layout: the numbers the
+    layout computes (its formulas, names meaning what they mean there, shown in formats of the
+    same kind) or a deal's own inputs, and text carrying no other number than the layout's
+    Quote sheet does (the S&P 500 and the like)."""
+
+    def __init__(self, path: Path, wb, product: Product):
+        from .templates import build  # the layout rendered, as the reference
+        self.path, self.wb, self.product = path, wb, product
+        self.layout = build(product.layout())
+        self.layout_texts, self.layout_arrays = cell_formulas(self.layout)
+        self.texts, self.arrays = cell_formulas(wb)
+        self.ours, self.theirs = named_cells(self.layout), named_cells(wb)
+        self.allowed = {token for row in self.layout[QUOTE].iter_rows() for cell in row
+                        if isinstance(cell.value, str) and not cell.value.startswith("=")
+                        for token in numbers_in(cell.value)}
+
+    def refuse(self, message: str) -> DealListError:
+        return refuse(self.path, message)
+
+    def check(self) -> None:
+        self.formulas_are_the_layout_s()
+        self.names_mean_what_they_mean()
+        inputs = {*(field.defined_name for field in self.product.deal_fields.values()), CLIENT}
+        self.constants = {(sheet, ref) for name, (sheet, refs) in self.theirs.items() if name in inputs for ref in refs}
+        self.constants |= {(sheet, ref) for name, (layout_sheet, _) in self.ours.items() if layout_sheet == QUOTE
+                           and meaning(self.layout_texts, self.layout_arrays, *self.ours[name]) is None
+                           for sheet, refs in [self.theirs[name]] if sheet == QUOTE for ref in refs}
+        self.shown_constants(inputs)
+        self.page_cells()
+        self.page_furniture()
+
+    def formulas_are_the_layout_s(self) -> None:
+        known = set(self.layout_texts.values())
+        for (sheet, ref), text in self.texts.items():
+            if text not in known:
+                raise self.refuse(f"{sheet}!{ref} computes {text[:300]}, which is not a formula of the "
+                                  f"{self.product.key} layout: a template may restyle, move and reword a quote, "
+                                  "not compute other numbers")
+
+    def names_mean_what_they_mean(self) -> None:
+        for name, (sheet, refs) in self.ours.items():
+            if name not in self.theirs or len(self.theirs[name][1]) != len(refs):
+                raise self.refuse(f"a {self.product.key} template must name {name} as the layout does "
+                                  f"({len(refs)} cell{'s' if len(refs) > 1 else ''})")
+            expected, (their_sheet, their_refs) = meaning(self.layout_texts, self.layout_arrays, sheet, refs), \
+                self.theirs[name]
+            if meaning(self.texts, self.arrays, their_sheet, their_refs) != expected:
+                raise self.refuse(f"its name {name} ({their_sheet}!{their_refs[0]}) must hold "
+                                  f"{expected or 'constants'} as in the {self.product.key} layout")
+
+    def check_text(self, where: str, text: str) -> None:
+        extra = [token for token in numbers_in(text) if token not in self.allowed]
         if extra:
-            raise refuse(path, f"{where} prints {text[:60]!r}, with the number {extra[0]}, which the "
-                               f"{product.key} layout neither computes nor takes from a deal")
+            raise self.refuse(f"{where} prints {text[:60]!r}, with the number {extra[0]}, which the "
+                              f"{self.product.key} layout neither computes nor takes from a deal")
 
-    ws = wb[QUOTE]
-    computed = {*texts, *((sheet, ref) for (sheet, _), refs in arrays.items() for ref in refs)}
-    shown_names = set()
-    for (sheet, ref), text in texts.items():
-        if sheet == QUOTE:
-            shown_names.update(word for word in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", STRING.sub("", text))
-                               if word in theirs)
-    for name in shown_names:  # the constants the page shows through names (=Issuer)
-        sheet, refs = theirs[name]
-        for ref in refs:
-            value = wb[sheet][ref].value
-            if isinstance(value, str) and (sheet, ref) not in computed:
-                check_text(f"{sheet}!{ref} (named {name}, shown on the Quote sheet)", value)
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is None or not printed(ws, cell):
+    def shown_constants(self, inputs: set) -> None:
+        """The constants the page shows through names (=Issuer), followed through the formulas:
+        each of the kind the layout holds there, text without numbers of its own."""
+        names, seen = [word for (sheet, _), text in self.texts.items() if sheet == QUOTE
+                       for word in self.words(text)], set()
+        while names:
+            name = names.pop()
+            if name in seen or name not in self.theirs:
                 continue
-            where = f"Quote!{cell.coordinate}"
-            for literal in re.findall(r'"([^"]*)"|\\(.)', cell.number_format):
-                check_text(f"the number format of {where}", "".join(literal))
-            if (QUOTE, cell.coordinate) in computed or (QUOTE, cell.coordinate) in constants:
-                continue
-            if isinstance(cell.value, str):
-                check_text(where, cell.value)
-            elif not isinstance(cell, MergedCell):
-                raise refuse(path, f"{where} prints the constant {cell.value!r}, a number the {product.key} layout "
-                                   f"neither computes nor takes from a deal: a quote prints only those")
-    for kind in ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter"):
-        for side in ("left", "center", "right"):
-            text = getattr(getattr(ws, kind), side).text
-            if text:
-                check_text(f"the Quote sheet's page {kind[-6:].lower()}", text)
-    for where, text in drawing_texts(path):
-        check_text(where, text)
+            seen.add(name)
+            sheet, refs = self.theirs[name]
+            layout_sheet, layout_refs = self.ours.get(name, (None, []))
+            for ref, layout_ref in zip(refs, layout_refs or refs):
+                if (sheet, ref) in self.texts:
+                    names.extend(self.words(self.texts[(sheet, ref)]))
+                    continue
+                if name in inputs:
+                    continue
+                value = self.wb[sheet][ref].value
+                layout_value = self.layout[layout_sheet][layout_ref].value if layout_sheet else None
+                where = f"{sheet}!{ref} (named {name}, shown on the Quote sheet)"
+                if isinstance(value, str):
+                    self.check_text(where, value)
+                elif value is not None and not (isinstance(layout_value, (int, float)) or layout_value is None) \
+                        or isinstance(value, bool):
+                    raise self.refuse(f"{where} holds {value!r} where the {self.product.key} layout holds text")
+
+    def words(self, text: str) -> list[str]:
+        return [word for word in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", STRING.sub("", text)) if word in self.theirs]
+
+    def layout_format(self, ref: str) -> str | None:
+        """The number format the layout gives what a Quote cell of the template shows: the layout's
+        cell with the same formula (at the same place in an array), or of the same name."""
+        anchor = next(((a, refs) for (sheet, a), refs in self.arrays.items() if sheet == QUOTE and ref in refs), None)
+        text = self.texts.get((QUOTE, anchor[0] if anchor else ref))
+        for (sheet, layout_ref), layout_text in self.layout_texts.items():
+            if layout_text == text:
+                layout_refs = self.layout_arrays.get((sheet, layout_ref), [layout_ref])
+                offset = anchor[1].index(ref) if anchor else 0
+                if offset < len(layout_refs):
+                    return self.layout[sheet][layout_refs[offset]].number_format
+        for name, (sheet, refs) in self.theirs.items():
+            if sheet == QUOTE and ref in refs and name in self.ours:
+                layout_sheet, layout_refs = self.ours[name]
+                return self.layout[layout_sheet][layout_refs[refs.index(ref)]].number_format
+        return None
+
+    def page_cells(self) -> None:
+        ws = self.wb[QUOTE]
+        computed = {*self.texts, *((QUOTE, ref) for (sheet, _), refs in self.arrays.items() if sheet == QUOTE
+                                   for ref in refs)}
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is None or isinstance(cell, MergedCell) or not printed(ws, cell):
+                    continue
+                where = f"Quote!{cell.coordinate}"
+                for literal, _ in format_sections(cell.number_format):
+                    self.check_text(f"the number format of {where}", literal)
+                if (QUOTE, cell.coordinate) in computed or (QUOTE, cell.coordinate) in self.constants:
+                    layout_format = self.layout_format(cell.coordinate)
+                    kind = format_kind(cell.number_format)
+                    if kind == "scaled" or (layout_format is not None and kind != format_kind(layout_format)):
+                        raise self.refuse(f"{where} shows its number with the format {cell.number_format!r}, as a "
+                                          f"{kind} where the {self.product.key} layout shows "
+                                          f"{format_kind(layout_format or 'General')}s: another number than the "
+                                          "layout computes")
+                elif isinstance(cell.value, str):
+                    self.check_text(where, cell.value)
+                else:
+                    raise self.refuse(f"{where} prints the constant {cell.value!r}, a number the {self.product.key} "
+                                      f"layout neither computes nor takes from a deal: a quote prints only those")
+
+    def page_furniture(self) -> None:
+        """Page headers and footers, and the drawings: charts only, plotting the layout's payout
+        data, their text and number formats without numbers of their own, clear of the key numbers."""
+        ws = self.wb[QUOTE]
+        for kind in ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter"):
+            for side in ("left", "center", "right"):
+                text = getattr(getattr(ws, kind), side).text
+                if text:
+                    self.check_text(f"the Quote sheet's page {kind[-6:].lower()}", text)
+        for part, tag, text in drawing_parts(self.path):
+            if tag in ("pic", "sp", "grpSp", "cxnSp", "contentPart"):
+                raise self.refuse(f"its Quote sheet holds a {'picture' if tag == 'pic' else 'shape'} ({part}): a "
+                                  "client page holds only the layout's cells and charts, whose numbers can be checked")
+            if tag == "formatCode":
+                for literal, _ in format_sections(text):
+                    self.check_text(f"the number format of the Quote sheet's chart ({part})", literal)
+            elif tag == "t":
+                self.check_text(f"the Quote sheet's chart ({part})", text)
+        layout_plotted = {cells for chart in self.layout[QUOTE]._charts for ref in series_sources(chart)
+                          if (cells := source_cells(ref.f or ""))}
+        plotted = {(self.theirs[name][0], tuple(self.theirs[name][1])) for name, (sheet, refs) in self.ours.items()
+                   if (sheet, tuple(refs)) in layout_plotted}
+        keys = [cell for cells in key_cells(ws).values() for cell in cells]
+        for number, chart in enumerate(ws._charts, start=1):
+            for series in chart.series:
+                if series.tx is not None and series.tx.strRef is not None:
+                    raise self.refuse(f"its Quote sheet's chart {number} names a series from the cell "
+                                      f"{series.tx.strRef.f}: series are named by the layout's text")
+                if series.tx is not None and series.tx.v:
+                    self.check_text(f"the Quote sheet's chart {number}", series.tx.v)
+            for ref in series_sources(chart):
+                if source_cells(ref.f or "") not in plotted:
+                    raise self.refuse(f"its Quote sheet's chart {number} plots {ref.f}, which is not the "
+                                      f"{self.product.key} layout's payout data")
+            covered = anchored_cells(ws, chart.anchor)
+            if any((cell.row, cell.column) in covered for cell in keys):
+                raise self.refuse(f"its Quote sheet's chart {number} covers the estimated value or breakeven")
 
 
-def drawing_texts(path: Path) -> list[tuple[str, str]]:
-    """The text runs of the Quote sheet's drawings and charts (titles, labels, text boxes)."""
+def source_cells(ref: str) -> tuple[str, tuple[str, ...]] | None:
+    """A chart reference such as 'Quote'!$H$2:$H$252 as (sheet, (A1, ...))."""
+    sheet, bang, cells = ref.rpartition("!")
+    return (sheet.strip("'"), tuple(range_cells(cells))) if bang else None
+
+
+EMU_PER_POINT, EMU_PER_CHARACTER = 12700, 64008  # a default row is 15 points; a column character 7 pixels
+
+
+def anchored_cells(ws, anchor) -> set[tuple[int, int]]:
+    """The (row, column) of every cell a drawing's anchor covers, from its corner and size."""
+    start = anchor._from
+    if getattr(anchor, "to", None) is not None:
+        return {(row, column) for row in range(start.row + 1, anchor.to.row + 2)
+                for column in range(start.col + 1, anchor.to.col + 2)}
+    height, width = anchor.ext.height, anchor.ext.width
+    rows, row = [], start.row + 1
+    while height > 0 and row < start.row + 500:
+        rows.append(row)
+        height -= (ws.row_dimensions[row].height or 15) * EMU_PER_POINT
+        row += 1
+    columns, column = [], start.col + 1
+    while width > 0 and column < start.col + 100:
+        columns.append(column)
+        width -= (getattr(column_dimension(ws, column), "width", None) or 8.43) * EMU_PER_CHARACTER
+        column += 1
+    return {(r, c) for r in rows for c in columns}
+
+
+def drawing_parts(path: Path) -> list[tuple[str, str, str]]:
+    """(part, element, text or format code) of the Quote sheet's drawings and charts: every
+    anchored element's kind, text run and number format."""
     found = []
     with zipfile.ZipFile(path) as package:
         names = set(package.namelist())
@@ -253,8 +435,13 @@ def drawing_texts(path: Path) -> list[tuple[str, str]]:
         for drawing in (part for part in related(quote) if part.startswith("xl/drawings/") and part in names):
             for part in [drawing, *(part for part in related(drawing) if part in names and part.endswith(".xml"))]:
                 for node in safe_xml.fromstring(package.read(part)).iter():
-                    if node.tag.endswith("}t") and node.text:
-                        found.append((f"the Quote sheet's drawing {part}", node.text))
+                    tag = node.tag.rsplit("}", 1)[-1]
+                    if part == drawing and tag in ("pic", "sp", "grpSp", "cxnSp", "contentPart"):
+                        found.append((part, tag, ""))
+                    elif tag == "t" and node.text:
+                        found.append((part, "t", node.text))
+                    elif tag == "numFmt" and node.get("formatCode"):
+                        found.append((part, "formatCode", node.get("formatCode")))
     return found
 
 

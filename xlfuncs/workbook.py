@@ -8,12 +8,17 @@ import re
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidationList
 from openpyxl.cell.cell import MergedCell
+from openpyxl.packaging.custom import CustomPropertyList
+from openpyxl.styles.differential import DifferentialStyleList
+from openpyxl.worksheet.header_footer import HeaderFooterItem
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.formula import ArrayFormula
 
 MONEY = '"$"#,##0.00'
@@ -208,22 +213,51 @@ def print_ranges(ws) -> list[tuple[int, int, int, int]]:
 
 def printed(ws, cell) -> bool:
     """Whether a cell prints: inside the print area (the whole sheet without one), its row and
-    column not hidden or squeezed, its text not white on a white or empty background."""
+    column not hidden or squeezed, its content visible (not hidden by its format, not in a
+    colour too close to its background, not in a font too small to read)."""
     ranges = print_ranges(ws)
     if ranges and not any(c0 <= cell.column <= c1 and r0 <= cell.row <= r1 for c0, r0, c1, r1 in ranges):
         return False
     row, column = ws.row_dimensions[cell.row], column_dimension(ws, cell.column)
     return (not row.hidden and (row.height is None or row.height >= 8) and not (column and column.hidden)
-            and (column is None or column.width is None or column.width >= 2) and not invisible(cell))
+            and (column is None or column.width is None or column.width >= 2) and contrast(cell) >= 1.5
+            and font_size(cell) >= 4 and not re.fullmatch(r";;;?", cell.number_format or ""))
 
 
-def invisible(cell) -> bool:
-    """White text on a white or empty background."""
-    def white(color) -> bool:
-        return color is not None and isinstance(color.rgb, str) and color.rgb.upper().endswith("FFFFFF")
+# Excel's default theme, by the index SpreadsheetML gives it (background 1, text 1, background 2, ...)
+THEME = ("FFFFFF", "000000", "E7E6E6", "44546A", "4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
 
-    filled = cell.fill is not None and cell.fill.fill_type == "solid" and not white(cell.fill.fgColor)
-    return bool(cell.font and white(cell.font.color)) and not filled
+
+def rgb(color, default: str) -> str:
+    """A colour's RRGGBB: explicit, from the default theme or the indexed palette; `default` when automatic."""
+    if color is None:
+        return default
+    if color.type == "rgb" and isinstance(color.rgb, str):
+        return color.rgb[-6:].upper()
+    if color.type == "theme" and color.theme is not None and color.theme < len(THEME):
+        return THEME[color.theme]
+    if color.type == "indexed" and color.indexed is not None and color.indexed < len(COLOR_INDEX):
+        return COLOR_INDEX[color.indexed][-6:].upper()
+    return default
+
+
+def luminance(hex_rgb: str) -> float:
+    channels = [int(hex_rgb[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(cell) -> float:
+    """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it)."""
+    fill = cell.fill
+    background = rgb(fill.fgColor, "FFFFFF") if fill is not None and fill.fill_type == "solid" else "FFFFFF"
+    text = rgb(cell.font.color if cell.font else None, "000000")
+    light, dark = sorted((luminance(background), luminance(text)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def font_size(cell) -> float:
+    return float(cell.font.sz or 11) if cell.font else 11.0
 
 
 def column_dimension(ws, index: int):
@@ -296,12 +330,49 @@ def client_document(wb: Workbook, title: str) -> set[str]:
                     setattr(ref, cache, None)
     for row in ws.iter_rows():
         for cell in row:
-            if cell.value is not None and not isinstance(cell, MergedCell) and not printed(ws, cell):
-                cell.value = None
+            if isinstance(cell, MergedCell):
+                continue
+            if cell.value is not None and not printed(ws, cell):
+                cell.value, cell.number_format = None, "General"
+            cell.hyperlink = None  # a link's address and tooltip are no part of the page
+    ws._hyperlinks = []
+    one_page(ws)
     last = max((high for _, _, high, _ in print_ranges(ws)), default=None)
     for index in range(last + 1, ws.max_column + 1) if last else ():
         ws.column_dimensions.pop(get_column_letter(index), None)
+    scrub(wb)
     return moved
+
+
+def one_page(ws) -> None:
+    """Print a sheet on one page: fitted to it, its print area one range (the smallest holding
+    all of its ranges; what lies between them prints nothing, as it was removed), and no page
+    header or footer that does not print (an even page's, a first page's)."""
+    ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = 1
+    ws.page_setup.scale = None
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ranges = print_ranges(ws)
+    if len(ranges) > 1:
+        ws.print_area = (f"{get_column_letter(min(r[0] for r in ranges))}{min(r[1] for r in ranges)}:"
+                         f"{get_column_letter(max(r[2] for r in ranges))}{max(r[3] for r in ranges)}")
+    for kind, used in (("even", ws.HeaderFooter.differentOddEven), ("first", ws.HeaderFooter.differentFirst)):
+        if not used:
+            setattr(ws.HeaderFooter, f"{kind}Header", HeaderFooterItem())
+            setattr(ws.HeaderFooter, f"{kind}Footer", HeaderFooterItem())
+
+
+def scrub(wb: Workbook) -> None:
+    """Drop what a client workbook would carry besides its page: custom document properties,
+    number formats no cell left uses, named styles' names, conditional formats' styles."""
+    wb.custom_doc_props = CustomPropertyList()
+    used = {cell.number_format for ws in wb.worksheets for row in ws.iter_rows() for cell in row}
+    for index, code in enumerate(wb._number_formats):
+        if code not in used:
+            list.__setitem__(wb._number_formats, index, "General")  # ids of the others kept
+    for number, style in enumerate(wb._named_styles):
+        if style.name != "Normal":
+            style.name = f"Style {number}"
+    wb._differential_styles = DifferentialStyleList()
 
 
 def conf_sheet(wb: Workbook, settings: dict[str, str]) -> None:

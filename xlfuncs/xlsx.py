@@ -281,8 +281,10 @@ def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> 
         wb = load_workbook(frozen)
         for sheet in [ws for ws in wb.worksheets if ws.title != title]:
             wb.remove(sheet)
-        for name in list(wb.defined_names):
-            del wb.defined_names[name]
+        for scope in [wb, *wb.worksheets]:  # no names, the workbook's or a sheet's
+            for name in list(scope.defined_names):
+                del scope.defined_names[name]
+        wb[title].sheet_state = "visible"
         moved = client_document(wb, title) if client else set()
         wb.active = 0
         wb.save(frozen)

@@ -198,7 +198,7 @@ def lookback_value(closes, initial) -> float:
         raise TermError("closes must hold at least one closing value, got none")
     bad = ~np.isfinite(closes) | (closes <= 0)
     if bad.any():
-        raise TermError(f"closes must be greater than 0, got {closes[bad][0]:g}")
+        raise TermError(f"closes must be finite and greater than 0, got {closes[bad][0]:g}")
     return max(initial, float(closes.max()))
 
 
