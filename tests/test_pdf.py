@@ -5,7 +5,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +220,47 @@ def test_a_pdf_step_that_breaks_fails_its_deals_not_the_run(tmp_path, monkeypatc
     assert all(r["message"].startswith("its PDF could not be made: RuntimeError: LibreOffice's launcher is out of "
                                        "order; its previous quote") for r in records)
     assert listing(tmp_path / "out") == ["summary.csv"]
+
+
+def alive(pid):
+    """Whether a process runs (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def processes_mentioning(text):
+    """Pids of the processes whose command line mentions `text` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@needs_pdf_tools
+@pytest.mark.skipif(sys.platform != "linux", reason="LibreOffice dies with the run on Linux (parent-death signal)")
+def test_libreoffice_dies_with_a_killed_run_and_the_next_run_cleans_up(tmp_path):
+    """Was: after kill -9 of a --pdf run, soffice.bin went on printing into the staging folder for
+    a minute, and the next run failed with "[Errno 39] Directory not empty"."""
+    rows = [{**row, "deal_id": f"K-{n}-{row['deal_id']}"} for n in range(2) for row in example_rows()]
+    deals = write_deals(tmp_path / "deals.csv", rows)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "xlfuncs", "quote", str(deals), "--out", str(out), "--pdf"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(f"{pdf.STAGING}*/*.pdf")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until LibreOffice is printing
+    assert processes_mentioning(str(out / pdf.STAGING)), "LibreOffice is not printing"
+    process.kill()
+    process.wait()
+    time.sleep(1.0)  # LibreOffice dies with the run at once; an orphan would still be printing
+    assert [pid for pid in processes_mentioning(str(out / pdf.STAGING)) if alive(pid)] == []
+    again = subprocess.run([sys.executable, "-m", "xlfuncs", "quote", str(deals), "--out", str(out), "--pdf"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not list(out.glob(f"{pdf.STAGING}*")) and len(list(out.glob("*.pdf"))) == len(rows)

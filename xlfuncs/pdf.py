@@ -38,11 +38,18 @@ UNSIGNED = "0" * 64
 
 
 def soffice() -> str:
-    """The LibreOffice command, or a DealListError saying what to install."""
+    """The LibreOffice program, or a DealListError saying what to install: soffice.bin beside
+    the `soffice` command where there is one (Linux), so that the process the run starts is the
+    one that prints and dies with the run (the command is a script whose launcher starts
+    soffice.bin as a child of its own, which a killed run would leave printing)."""
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if not found:
         raise DealListError(INSTALL)
-    return found
+    program = Path(os.path.realpath(found)).with_name("soffice.bin")
+    return str(program) if program.is_file() and os.access(program, os.X_OK) else found
+
+
+RESTART = 81  # soffice.bin's exit status after it has set up a new profile: it asks to be started again
 
 
 def stamped(pdf: bytes, stamp: str) -> bytes:
@@ -103,13 +110,23 @@ class Batch:
         self.records, self.profile = records, staging / f"profile-{number}"
         self.log = staging / f"errors-{number}.txt"
         self.deadline = time.monotonic() + SECONDS_PER_BATCH + SECONDS_PER_FILE * len(records)
-        with self.log.open("wb") as errors:
+        self.arguments = [command, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", "--norestore",
+                          "--convert-to", "pdf", "--outdir", str(staging), *(str(out / r["output"]) for r in records)]
+        self.start()
+
+    def start(self) -> None:
+        with self.log.open("ab") as errors:
             self.process = subprocess.Popen(
-                [command, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", "--norestore",
-                 "--convert-to", "pdf", "--outdir", str(staging), *(str(out / r["output"]) for r in records)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                self.arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
                 start_new_session=True,  # a Ctrl-C at the terminal reaches the run, which stops it
                 preexec_fn=die_with_parent if sys.platform == "linux" else None)
+
+    def running(self) -> bool:
+        """Whether the batch is still printing (started again once after setting up its profile)."""
+        if self.process.poll() == RESTART and not getattr(self, "restarted", False):
+            self.restarted = True
+            self.start()
+        return self.process.poll() is None and time.monotonic() < self.deadline
 
     def problem(self) -> str:
         """Why PDFs may be missing: LibreOffice's own words if it failed."""
@@ -169,7 +186,7 @@ def finished(running: list[Batch], staging: Path, out: Path, check_stop) -> list
     time.sleep(0.05)
     still = []
     for batch in running:
-        if batch.process.poll() is None and time.monotonic() < batch.deadline:
+        if batch.running():
             still.append(batch)
             continue
         problem = batch.problem() if batch.process.poll() is not None else "LibreOffice did not finish in time"

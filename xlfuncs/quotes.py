@@ -185,14 +185,18 @@ def folder_lock(out: Path):
         handle.close()
 
 
-def remove_leftovers(out: Path) -> None:
-    """Temporary files and folders a killed run left behind (safe: the lock is held)."""
+def remove_leftovers(out: Path, notes: list) -> None:
+    """Temporary files and folders a killed run left behind (safe: the lock is held); one that
+    cannot be removed is named in a note, the run goes on."""
     for pattern in LEFTOVERS:
         for path in out.glob(pattern):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except OSError as error:
+                notes.append(f"{path}: left by an earlier run and cannot be removed ({error}); remove it by hand")
 
 
 def withdraw(out: Path, record: dict) -> None:
@@ -342,7 +346,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     report = report or kept.append
     interrupted = False
     with folder_lock(out):
-        remove_leftovers(out)
+        remove_leftovers(out, notes if notes is not None else [])
         unfinished(deal_list, out)
         settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
                             {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
