@@ -32,6 +32,8 @@ REPLICATES = 16
 # cannot reveal them: no error below this fraction of the largest payment is claimed.
 RESOLUTION = 1e-6
 PILOT_POINTS = 1024
+RARE = 30  # paths off the most frequent payment below which its rare events decide the value
+NEAR = 1e-3  # of the largest payment: closer to the most frequent payment counts as paying it
 CHUNK_PATH_DAYS = 1 << 19  # normals drawn at once, so memory stays bounded
 
 
@@ -126,15 +128,23 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
 
     With automatic paths, paths double (the same scrambled sequences, continued) until the
     error is at most TARGET_ERROR x `unit` (the notional or principal) or the path limit is
-    reached. `largest` bounds |y|: replicates that agree to the last digit (no variation seen)
-    report the error one unseen path could make, largest / paths, rather than 0, and no error
-    below RESOLUTION x largest is reported."""
+    reached. `largest` bounds |y| (discounted, as y is): replicates that agree to the last digit
+    (no variation seen) report the error one unseen path could make, largest / paths, rather
+    than 0, and no error below RESOLUTION x largest is reported. Where most paths pay the same
+    (half the pilot's y or more within NEAR x largest of its median) and fewer than RARE paths
+    pay anything else, the value hangs on events too rare for the replicates' spread to show:
+    the error is at least what that many paths could move, largest x sqrt(max(rare paths, 3)) /
+    paths."""
     limit = path_limit(dims)
     if settings.paths is not None and settings.paths > limit:
         raise TermError(f"paths must be at most {limit} with {dims} window trading days to simulate "
                         f"(paths x days at most {MAX_PATH_DAYS}), got {settings.paths}")
-    beta = control_coefficient(*sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2)),
-                               control_mean)
+    pilot = sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2))
+    beta = control_coefficient(*pilot, control_mean)
+    mode, near = float(np.median(pilot[0])), NEAR * largest
+    if np.count_nonzero(np.abs(pilot[0] - mode) > near) * 2 > len(pilot[0]):
+        mode = None  # no payment most paths share
+    others = 0  # paths paying something else than the mode
     engines = [rewound(dims, settings.seed, stream) for stream in range(1, REPLICATES + 1)]
     # Points drawn at once: a power of two (Sobol blocks stay balanced), two paths x dims normals each.
     chunk = max(1 << (CHUNK_PATH_DAYS // (2 * dims)).bit_length() - 1, 64)
@@ -145,6 +155,7 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
             for start in range(drawn, wanted, chunk):
                 y, x = sample(normals(engine, min(chunk, wanted - start)))
                 totals[replicate] += np.sum(y - beta * (x - control_mean))
+                others += 0 if mode is None else int(np.count_nonzero(np.abs(y - mode) > near))
         drawn, paths = wanted, 2 * wanted * REPLICATES
         means = totals / (2 * drawn)
         spread = float(means.std(ddof=1) / np.sqrt(REPLICATES))
@@ -154,6 +165,8 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
         stderr = max(spread, predicted, RESOLUTION * largest)
         if np.all(means == means[0]):
             stderr = max(stderr, largest / paths)
+        if mode is not None and others < RARE:
+            stderr = max(stderr, largest * np.sqrt(max(others, 3)) / paths)
         if settings.paths is not None or stderr <= TARGET_ERROR * unit or 2 * paths > limit:
             return Estimate(float(means.mean()), stderr, paths)
         wanted, predicted = 2 * wanted, max(spread, predicted) / 2

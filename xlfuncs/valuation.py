@@ -89,7 +89,7 @@ def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Est
         return discount * (note.payment(final) - note.principal), discount * final * control
 
     forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix) * control
-    largest = max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
+    largest = discount * max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
     options = estimate(sample, 1, discount * forward, settings, note.principal, largest)
     return Estimate(bond + options.value, options.stderr, options.paths)
 
@@ -170,8 +170,8 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, settings: MonteCarlo) 
         return (lookback_put(warrant, lookback, window_end, to_expiry, t_settle, *args) - short,
                 lookback_put(warrant, lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
 
-    return estimate(sample, times.size, known_strikes, settings, warrant.notional,
-                    warrant.notional * warrant.upper_strike)
+    largest = warrant.notional * warrant.upper_strike * np.exp(-market.rate * t_settle)  # discounted, as y is
+    return estimate(sample, times.size, known_strikes, settings, warrant.notional, largest)
 
 
 def roll_forward(warrant: PutWarrant, market: Market) -> Market:
