@@ -324,3 +324,39 @@ def test_a_quote_shows_the_valuation_s_own_numbers():
     quote = warrant_quote(warrant, market)
     assert quote.value == valuation.warrant_value(warrant, market) and quote.breakeven == (0.95 - 0.02728) * 5960.0
     assert list(quote.greeks) == list(valuation.warrant_greeks(warrant, market))
+
+
+def test_the_cap_solver_takes_its_own_value_back_at_the_largest_principal(excel):
+    """Was: a $1e12 note's value (1.27e12 with its cap) was refused as a target above 1e12."""
+    as_of = dt.date(2023, 11, 29)
+    terms = [100.0, 3.0, 0.10, 0.23, 0.10, 1e12]
+    [[value]] = excel("NOTE_VALUE", *note_args("NOTE", 60.0, as_of, terms=terms))
+    assert value > 1e12
+    [[cap]] = excel("NOTE_SOLVE_MAX_RETURN", value, *note_args("NOTE", 60.0, as_of, terms=terms)[:11], 0.10, 1e12)
+    assert cap == pytest.approx(0.23, abs=1e-9)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: BearishBufferNote(None, 3.0, 0.1, 0.23, 0.1), "initial is required"),
+    (lambda: PutWarrant(INITIAL, None, 0.75), "upper_strike is required"),
+    (lambda: Market(None, dt.date(2025, 5, 28), 0.167, 0.043, 0.013), "spot is required"),
+    (lambda: Market(INITIAL, dt.date(2025, 5, 28), 0.167, 0.043, 0.013, 5907.55),
+     "closes must be a list of the window's closes, got 5907.55"),
+    (lambda: valuation.solve_max_return(None, BearishBufferNote(100.0, 3.0, 0.1, 0.0, 0.1, 1000.0, FINAL, PAID, SPREAD),
+                                        Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)),
+     "target_value must be a number, got None"),
+    (lambda: valuation.solve_max_return(math.nan, BearishBufferNote(100.0, 3.0, 0.1, 0.0, 0.1, 1000.0, FINAL, PAID,
+                                                                    SPREAD),
+                                        Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)),
+     "target_value must be a finite number, got nan"),
+])
+def test_the_python_api_names_what_is_wrong(call, message):
+    with pytest.raises(TermError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_monte_carlo_settings_left_out_are_the_defaults():
+    note = BearishBufferNote(100.0, 3.0, 0.1, 0.23, 0.1, 1000.0, FINAL, PAID, SPREAD)
+    market = Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
+    from xlfuncs.montecarlo import MonteCarlo
+    assert valuation.note_mc_value(note, market, None) == valuation.note_mc_value(note, market, MonteCarlo())

@@ -39,12 +39,16 @@ def test_client_text_a_workbook_cannot_hold_fails_the_deal_clearly(tmp_path, cli
     assert summary_rows(tmp_path / "out")[0]["status"] == "failed"  # the summary is written, whatever the text
 
 
-def test_tabs_newlines_and_any_script_are_kept(tmp_path):
-    client = "Fondation\tÉlan\n基金 — Ωmega 🙂"
-    rows = [dict(example("N-101"), client=client)]
+def test_tabs_and_any_script_are_kept_and_a_line_break_fails_its_deal(tmp_path):
+    """A line break in a cell that does not wrap draws its second line over the next row."""
+    client = "Fondation\tÉlan 基金 — Ωmega 🙂"
+    rows = [dict(example("N-101"), client=client), dict(example("N-102"), client="Fondation Élan\nLausanne")]
     records, _ = quotes.run(write_deals(tmp_path / "deals.csv", rows), tmp_path / "out")
-    assert records[0]["status"] == "written"
+    assert [r["status"] for r in records] == ["written", "failed"]
     assert openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]["B4"].value == client
+    assert records[1]["message"] == ("the quote's cell B4 is too narrow for 'Fondation Élan\\nLausanne': a line break "
+                                     "in a cell that does not wrap would print over the next row; remove it")
+    assert summary(tmp_path / "out")["N-102"]["client"] == "Fondation Élan\nLausanne"  # kept as given
 
 
 def test_a_workbook_that_would_not_reopen_is_never_put_in_place(tmp_path, monkeypatch):
@@ -347,7 +351,8 @@ def test_a_template_s_desk_notes_never_reach_the_client(tmp_path):
 
 @pytest.mark.parametrize("client, fits", [("Harbor Pension Trust", True), ("A" * 40, True),
                                           ("The Very Long Name Retirement Fund of the Municipal Employees of "
-                                           "Springfield County (Class B)", False)])
+                                           "Springfield County (Class B)", False), ("W" * 46, False),
+                                          ("\u01c4" * 52, False)])  # Ǆ, a letter of two
 def test_client_text_wider_than_its_printed_cell_fails_the_deal_instead_of_being_cut(tmp_path, client, fits):
     """Was: a client name longer than its cell and the empty cells beside it was cut off without a word."""
     records, _ = quotes.run(write_deals(tmp_path / "deals.csv", [dict(example("N-101"), client=client)]),
@@ -356,6 +361,5 @@ def test_client_text_wider_than_its_printed_cell_fails_the_deal_instead_of_being
         assert records[0]["status"] == "written", records[0]["message"]
     else:
         assert records[0]["status"] == "failed"
-        assert re.match(r"the quote's cell B4 is too narrow for 'The Very Long Name Retirement Fund of ",
-                        records[0]["message"])
+        assert records[0]["message"].startswith(f"the quote's cell B4 is too narrow for {client[:40]!r}")
         assert "the page would cut it off; shorten it" in records[0]["message"]

@@ -173,7 +173,7 @@ def test_a_fully_protected_note_is_quoted_without_a_breakeven(tmp_path):
     assert {r["status"] for r in records} == {"written"}
     for product in ("note", "bullish_note"):
         fields, scenarios = quote_cells(out / f"P-{product}.xlsx")
-        assert fields["Breakeven final value"] == "none: fully protected"
+        assert fields["Breakeven final value"] == "none (protected)"
         assert min(row[2] for row in scenarios) == pytest.approx(1000.0)
         assert summary(out)[f"P-{product}"]["breakeven"] == ""
 

@@ -148,8 +148,9 @@ FINALS = level("finals", "Final underlying values: a single column or row; one r
                zero_allowed=True, shape="list", high=FINAL_MAX)
 COLUMNS = Field("columns", "Which columns of the table to return, numbered from 1, e.g. {2,3}; blank or omitted: "
                            "all.", "count", 1, 8, default=None, shape="list")
+PAYMENT_MAX = 11 * AMOUNT_MAX  # the largest payment or value: principal x (1 + a maximum return of at most 10)
 PRICE = Field("price", "Price per security or warrant: the payment to break even on, or the value to match.", "money",
-              0, AMOUNT_MAX, low_open=True)  # a model value may be far below a cent
+              0, PAYMENT_MAX, low_open=True)  # a model value may be far below a cent
 DEFAULT_AMOUNT = 1000.0
 
 
@@ -202,10 +203,13 @@ class Contract:
     FIELDS: dict[str, Field] = {}
 
     def __post_init__(self):
+        required = {term.name for term in dataclasses.fields(self) if term.default is dataclasses.MISSING}
         for name in self.FIELDS:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, self.FIELDS[name].check(value))
+            elif name in required:
+                raise TermError(f"{name} is required")
 
     @classmethod
     def of(cls, values: dict):

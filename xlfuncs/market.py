@@ -8,7 +8,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from .fields import Contract, date, fraction, level, table
+from .fields import Contract, TermError, date, fraction, level, table
 
 FIELDS = table(
     level("spot", "Underlying value after the close on as_of.", "Spot (underlying close on the valuation date)"),
@@ -46,9 +46,12 @@ class Market(Contract):
 
     def __post_init__(self):
         super().__post_init__()
+        closes = () if self.closes is None else self.closes
+        if isinstance(closes, (str, bytes)) or not hasattr(closes, "__iter__"):
+            raise TermError(f"closes must be a list of the window's closes, got {closes!r}")
         object.__setattr__(self, "closes", tuple(
             None if close is None or (isinstance(close, float) and math.isnan(close)) else FIELDS["closes"].check(close)
-            for close in (() if self.closes is None else self.closes)))
+            for close in closes))
 
     @classmethod
     def of(cls, values: dict) -> "Market":

@@ -230,15 +230,20 @@ class Room:
                    None if height is None else max(1, int(height // (size * 1.25))))
 
     def problem(self, value) -> str | None:
-        """What of `value` would not show in full here (### or cut-off text), or None."""
+        """What of `value` would not show in full here (### or cut-off text), or None. Text is
+        measured with TEXT_MARGIN to spare: a viewer without Calibri sets it in a wider font."""
         if isinstance(value, str):
             lines = value.splitlines() or [""]
-            widest = max(text_width(line) for line in lines) * self.scale
+            widest = max(text_width(line) for line in lines) * self.scale * TEXT_MARGIN
             if self.wrap:
-                needed = sum(max(1, math.ceil(text_width(line) * self.scale / self.width)) for line in lines)
+                needed = sum(max(1, math.ceil(text_width(line) * self.scale * TEXT_MARGIN / self.width))
+                             for line in lines)
                 if self.lines is None or needed <= self.lines:
                     return None
                 return f"{value[:40]!r}: it needs {needed} lines and its row holds {self.lines}; shorten it"
+            if len(lines) > 1:
+                return (f"{value[:40]!r}: a line break in a cell that does not wrap would print over the next row; "
+                        "remove it")
             if widest <= self.width + self.spill:
                 return None
             return (f"{value[:40]!r}{'...' if len(value) > 40 else ''} (about {widest:.0f} characters wide, room for "
@@ -268,10 +273,15 @@ def font_scale(cell) -> float:
     return size / 11 * (1.1 if cell.font and cell.font.b else 1.0)
 
 
+TEXT_MARGIN = 1.25  # DejaVu Sans, which LibreOffice sets where Calibri is missing, is about a fifth wider
+
+
 def text_width(text: str) -> float:
     """A text's width in digits of its font (Calibri's proportions, rounded up): separators and
-    narrow letters about half a digit, capitals and wide letters more, wide scripts two."""
-    return sum(character_width(character) for character in text)
+    narrow letters about half a digit, capitals and wide letters more, wide scripts two; a
+    letter made of others (Ǆ, ﬃ) as those."""
+    return sum(character_width(part) for part in unicodedata.normalize("NFKD", text)
+               if not unicodedata.combining(part))
 
 
 NARROW, WIDE = set(" .,;:'!|()[]{}ijlftrI-"), set("mwMW%@&")

@@ -17,7 +17,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 from . import analytic, lookback
 from .analytic import display_greeks, lookback_put, lower_put, note_greeks_per_unit, put_spread_value
-from .fields import TermError, require
+from .fields import TermError, finite, require
 from .market import FIELDS as MARKET_FIELDS, Market
 from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
 
@@ -66,7 +66,7 @@ def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
 
 
 @lru_cache(maxsize=1024)
-def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Estimate:
+def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo | None = None) -> Estimate:
     """Monte Carlo value of the note: the principal plus the simulated payment beyond it, all
     discounted at rate + funding_spread, with the discounted final underlying value as control
     variate. Once the final value is fixed (as_of on or after final_date) the payment is known:
@@ -90,13 +90,13 @@ def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo) -> Est
 
     forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix) * control
     largest = discount * max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
-    options = estimate(sample, 1, discount * forward, settings, note.principal, largest)
+    options = estimate(sample, 1, discount * forward, settings or MonteCarlo(), note.principal, largest)
     return Estimate(bond + options.value, options.stderr, options.paths)
 
 
 def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
     """The maximum return at which the note's closed-form value equals `target_value`."""
-    target = float(target_value)
+    target = finite("target_value", target_value)
     out_of_reach = note.cap_out_of_reach
 
     def gap(max_return):
@@ -142,7 +142,7 @@ def exact_value(warrant: PutWarrant, market: Market) -> float:
 
 
 @lru_cache(maxsize=1024)
-def warrant_mc_value(warrant: PutWarrant, market: Market, settings: MonteCarlo) -> Estimate:
+def warrant_mc_value(warrant: PutWarrant, market: Market, settings: MonteCarlo | None = None) -> Estimate:
     """Value per warrant with its standard error.
 
     While the window is open, paths are simulated exactly on its remaining trading days; at
@@ -171,7 +171,7 @@ def warrant_mc_value(warrant: PutWarrant, market: Market, settings: MonteCarlo) 
                 lookback_put(warrant, lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
 
     largest = warrant.notional * warrant.upper_strike * np.exp(-market.rate * t_settle)  # discounted, as y is
-    return estimate(sample, times.size, known_strikes, settings, warrant.notional, largest)
+    return estimate(sample, times.size, known_strikes, settings or MonteCarlo(), warrant.notional, largest)
 
 
 def roll_forward(warrant: PutWarrant, market: Market) -> Market:
@@ -213,6 +213,7 @@ def warrant_implied_vol(price: float, warrant: PutWarrant, market: Market) -> fl
     low, high = MARKET_FIELDS["vol"].low, MARKET_FIELDS["vol"].high
     flat = 1e-9 * warrant.notional  # below the exact engine's resolution
 
+    price = finite("price", price)
     warrant_value(warrant, market)  # the user's inputs are checked once
 
     @lru_cache(maxsize=None)

@@ -25,8 +25,8 @@ import numpy as np
 from .. import valuation
 from ..layout import (GREEK_HEADERS, NOTE_MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page, Payout, Row, Scenarios,
                       call, inputs, issue_rows, quote_closing, quote_opening, shown)
-from ..fields import (DEFAULT_AMOUNT, INITIAL, PRICE, Contract, amount, date, fraction, in_order, require,
-                      table)
+from ..fields import (AMOUNT_MIN, DEFAULT_AMOUNT, INITIAL, PAYMENT_MAX, PRICE, Contract, Field, amount, date,
+                      fraction, in_order, require, table)
 from ..market import Market
 from ..montecarlo import DEFAULT_SEED, MonteCarlo
 from ..product import Function, Quote, change, chosen_columns, final_values
@@ -34,9 +34,9 @@ from ..product import Function, Quote, change, chosen_columns, final_values
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
 MARKET = ("spot", "as_of", "vol", "rate", "div_yield")
-PROTECTED = "none: fully protected"  # every final value repays the principal
-TARGET_VALUE = amount("target_value", "Value per security the maximum return should give, e.g. the estimated value.",
-                      "Target estimated value")
+PROTECTED = "none (protected)"  # every final value repays the principal
+TARGET_VALUE = Field("target_value", "Value per security the maximum return should give, e.g. the estimated value.",
+                     "money", AMOUNT_MIN, PAYMENT_MAX, label="Target estimated value")
 
 
 def note_fields(against: str) -> dict:
