@@ -360,3 +360,35 @@ def test_monte_carlo_settings_left_out_are_the_defaults():
     market = Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
     from xlfuncs.montecarlo import MonteCarlo
     assert valuation.note_mc_value(note, market, None) == valuation.note_mc_value(note, market, MonteCarlo())
+
+
+@pytest.mark.parametrize("upper, ratio, days", [(1.2, 0.9, (5, 6, 7, 8, 9)), (1.05, 1.0, (1, 2, 3)),
+                                                (2.0, 1.1, (3, 4, 5, 6))])
+def test_an_upper_strike_above_one_expiring_on_the_last_of_several_window_days_is_converged(monkeypatch, upper, ratio,
+                                                                                            days):
+    """Several window days left, expiring on the last: a grid twice as fine with wider tails
+    moves the value by less than the target (the grid's tail below 0 weighted as the sinc rule
+    says, the payoff's kink in closed form)."""
+    warrant = PutWarrant(INITIAL, upper, LOWER, 1000.0)
+    times = np.array(days) / 365
+    args = (warrant, INITIAL, ratio * INITIAL, times, times[-1], times[-1] + 7 / 365, 0.167, 0.043, 0.013)
+    value = lookback.warrant_value(*args)
+    monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)
+    monkeypatch.setattr(lookback, "TAILS", 10.0)
+    lookback.half_line_weights.cache_clear()
+    assert lookback.warrant_value(*args) == pytest.approx(value, abs=1000 * EXACT)
+    lookback.half_line_weights.cache_clear()
+
+
+def test_a_grid_too_large_for_the_engine_is_refused_saying_what_to_change(excel):
+    """Vol at its floor against the largest drift, ten years before the window: the grid the
+    exact engine would need is refused, never built (two years before, it is priced)."""
+    assert excel("WARRANT_VALUE", INITIAL, serial(dt.date(2023, 5, 20)), INITIAL, 0.95, 0.75,
+                 serial(dt.date(2025, 5, 21)), serial(dt.date(2025, 6, 20)), serial(dt.date(2025, 10, 10)),
+                 serial(dt.date(2025, 10, 17)), 0.005, -0.5, 0.5)[0][0] > 0
+    with pytest.raises(Exception, match=r"^these inputs need a grid of \d+ points over \d+ days: vol is too low "
+                                        r"against the drift \(rate - div_yield\) over the time to the window's end "
+                                        r"\(raise vol, or bring as_of nearer the window\)$"):
+        excel("WARRANT_VALUE", INITIAL, serial(dt.date(2015, 5, 20)), INITIAL, 0.95, 0.75,
+              serial(dt.date(2025, 5, 21)), serial(dt.date(2025, 6, 20)), serial(dt.date(2025, 10, 10)),
+              serial(dt.date(2025, 10, 17)), 0.005, -0.5, 0.5)
