@@ -59,7 +59,7 @@ def main():
 
     given = excel.WARRANT_VALUE.convert(*WARRANT)
     model = PutWarrant.of(given), Market.of(given)
-    seconds, exact = cold(udfs.WARRANT_VALUE, *WARRANT)
+    seconds, [[exact]] = cold(udfs.WARRANT_VALUE, *WARRANT)
     lookback.POINTS_PER_STDEV, lookback.TAILS = 2 * lookback.POINTS_PER_STDEV, 10.0
     valuation.exact_value.cache_clear()
     fine = valuation.exact_value(*model)
@@ -82,7 +82,7 @@ def main():
     print("WARRANT_GREEKS: {:.0f} ms (delta {:.5f}, gamma {:.2e}, vega {:.4f}, theta {:.4f}, rho {:.4f})"
           .format(seconds * 1e3, *greeks))
     no_vol = WARRANT[:9] + WARRANT[10:]
-    seconds, vol = cold(udfs.WARRANT_IMPLIED_VOL, 22.80, *no_vol)
+    seconds, [[vol]] = cold(udfs.WARRANT_IMPLIED_VOL, 22.80, *no_vol)
     print(f"WARRANT_IMPLIED_VOL of the disclosed $22.80: {vol:.4%} in {seconds * 1e3:.0f} ms")
     print(f"process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
