@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from .fields import Contract, Field, TermError, table
 
@@ -32,8 +32,9 @@ REPLICATES = 16
 # cannot reveal them: no error below this fraction of the largest payment is claimed.
 RESOLUTION = 1e-6
 PILOT_POINTS = 1024
-RARE = 30  # paths off the most frequent payment below which its rare events decide the value
-NEAR = 1e-3  # of the largest payment: closer to the most frequent payment counts as paying it
+RARE = 30  # paths: the most whose events a replicates' spread cannot be trusted to show
+NEAR = 1e-3  # of the largest payment: a path's value closer to the median does not stray
+STEPS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # sigmas beyond the paths' reach where the value is probed
 CHUNK_PATH_DAYS = 1 << 19  # normals drawn at once, so memory stays bounded
 
 
@@ -128,23 +129,24 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
 
     With automatic paths, paths double (the same scrambled sequences, continued) until the
     error is at most TARGET_ERROR x `unit` (the notional or principal) or the path limit is
-    reached. `largest` bounds |y| (discounted, as y is): replicates that agree to the last digit
-    (no variation seen) report the error one unseen path could make, largest / paths, rather
-    than 0, and no error below RESOLUTION x largest is reported. Where most paths pay the same
-    (half the pilot's y or more within NEAR x largest of its median) and fewer than RARE paths
-    pay anything else, the value hangs on events too rare for the replicates' spread to show:
-    the error is at least what that many paths could move, largest x sqrt(max(rare paths, 3)) /
-    paths."""
+    reached. `largest` bounds |y| (discounted, as y is), and no error below RESOLUTION x
+    largest is reported. Replicates cannot show events rarer than a path in each: where the
+    paths' values (y after the control) stray from the pilot's median by more than NEAR x
+    largest in so few paths that the RARE farthest carry at least a quarter of all that straying
+    (none straying included), the value hangs on such events, and the error is at least what
+    they and three unseen paths paying up to `largest` could move:
+    sqrt(sum of their squared strays + 3 largest^2) / paths. Nor can paths show what lies
+    beyond the farthest they reach (a cap only a 4-sigma rise pays): the path of every day's
+    normal equal, up and down, is valued out there, and what the value could change beyond
+    the reach is also a floor (beyond_reach)."""
     limit = path_limit(dims)
     if settings.paths is not None and settings.paths > limit:
         raise TermError(f"paths must be at most {limit} with {dims} window trading days to simulate "
                         f"(paths x days at most {MAX_PATH_DAYS}), got {settings.paths}")
-    pilot = sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2))
-    beta = control_coefficient(*pilot, control_mean)
-    mode, near = float(np.median(pilot[0])), NEAR * largest
-    if np.count_nonzero(np.abs(pilot[0] - mode) > near) * 2 > len(pilot[0]):
-        mode = None  # no payment most paths share
-    others = 0  # paths paying something else than the mode
+    pilot_y, pilot_x = sample(normals(rewound(dims, settings.seed, 0), PILOT_POINTS // 2))
+    beta = control_coefficient(pilot_y, pilot_x, control_mean)
+    center, near = float(np.median(pilot_y - beta * (pilot_x - control_mean))), NEAR * largest
+    farthest, strayed = np.zeros(0), 0.0  # the RARE largest strays beyond `near`; all of them squared and summed
     engines = [rewound(dims, settings.seed, stream) for stream in range(1, REPLICATES + 1)]
     # Points drawn at once: a power of two (Sobol blocks stay balanced), two paths x dims normals each.
     chunk = max(1 << (CHUNK_PATH_DAYS // (2 * dims)).bit_length() - 1, 64)
@@ -154,8 +156,13 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
         for replicate, engine in enumerate(engines):
             for start in range(drawn, wanted, chunk):
                 y, x = sample(normals(engine, min(chunk, wanted - start)))
-                totals[replicate] += np.sum(y - beta * (x - control_mean))
-                others += 0 if mode is None else int(np.count_nonzero(np.abs(y - mode) > near))
+                values = y - beta * (x - control_mean)
+                totals[replicate] += np.sum(values)
+                strays = np.abs(values - center)
+                strays = strays[strays > near]
+                strayed += float(np.sum(strays * strays))
+                farthest = np.concatenate([farthest, strays])
+                farthest = np.partition(farthest, farthest.size - RARE)[-RARE:] if farthest.size > RARE else farthest
         drawn, paths = wanted, 2 * wanted * REPLICATES
         means = totals / (2 * drawn)
         spread = float(means.std(ddof=1) / np.sqrt(REPLICATES))
@@ -163,13 +170,27 @@ def estimate(sample: Sampler, dims: int, control_mean: float, settings: MonteCar
         # less than half the last level's, the most twice the paths can gain at the quasi-random
         # rate (1/paths; plain Monte Carlo gains only 1/sqrt(2)).
         stderr = max(spread, predicted, RESOLUTION * largest)
-        if np.all(means == means[0]):
-            stderr = max(stderr, largest / paths)
-        if mode is not None and others < RARE:
-            stderr = max(stderr, largest * np.sqrt(max(others, 3)) / paths)
+        stderr = max(stderr, beyond_reach(sample, dims, beta, control_mean, paths))
+        rare = float(np.sum(farthest * farthest))
+        if rare >= strayed / 4:
+            stderr = max(stderr, np.sqrt(rare + 3 * largest ** 2) / paths)
         if settings.paths is not None or stderr <= TARGET_ERROR * unit or 2 * paths > limit:
             return Estimate(float(means.mean()), stderr, paths)
         wanted, predicted = 2 * wanted, max(spread, predicted) / 2
+
+
+def beyond_reach(sample: Sampler, dims: int, beta: float, control_mean: float, paths: int) -> float:
+    """What the value could gain or lose beyond the farthest `paths` reach (the normal quantile
+    1 - 1 / (2 paths)): along the path whose days' normals are all equal, up and down, the
+    change of a path's value from the reach to each of STEPS sigmas further, times the chance
+    of ending between that step and the one before (the change taken at the far end, as
+    payments move one way out there)."""
+    reach = float(ndtri(1 - 1 / (2 * paths)))
+    steps = reach + np.array([0.0, *STEPS])
+    y, x = sample(np.outer(np.concatenate([steps, -steps]), np.full(dims, 1 / np.sqrt(dims))))
+    values = np.nan_to_num(y - beta * (x - control_mean)).reshape(2, -1)
+    chances = -np.diff(ndtr(-steps))  # of ending between one step and the next
+    return float(np.sum(np.abs(values[:, 1:] - values[:, :1]) * chances))
 
 
 def bridge_order(count: int) -> list[tuple[int, int, int | None]]:
