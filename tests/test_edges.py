@@ -358,8 +358,20 @@ def test_the_python_api_names_what_is_wrong(call, message):
 def test_monte_carlo_settings_left_out_are_the_defaults():
     note = BearishBufferNote(100.0, 3.0, 0.1, 0.23, 0.1, 1000.0, FINAL, PAID, SPREAD)
     market = Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
-    from xlfuncs.montecarlo import MonteCarlo
+    from xlfuncs.montecarlo import DEFAULT_SEED, MonteCarlo
     assert valuation.note_mc_value(note, market, None) == valuation.note_mc_value(note, market, MonteCarlo())
+    assert MonteCarlo(None, None) == MonteCarlo() and MonteCarlo(seed=None).seed == DEFAULT_SEED
+
+
+def test_terms_given_as_none_take_their_defaults_as_blank_cells_do():
+    """The third review: a seed of None drew the operating system's entropy (another value each
+    process), a principal or notional of None was kept and failed inside the engine."""
+    note = BearishBufferNote(100.0, 3.0, 0.1, 0.23, 0.1, None, FINAL, PAID, SPREAD)
+    warrant = PutWarrant(INITIAL, 0.95, LOWER, None)
+    assert (note.principal, warrant.notional) == (1000.0, 1000.0)
+    market = Market(100.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
+    assert valuation.note_value(note, market) == valuation.note_value(
+        BearishBufferNote(100.0, 3.0, 0.1, 0.23, 0.1, 1000.0, FINAL, PAID, SPREAD), market)
 
 
 @pytest.mark.parametrize("upper, ratio, days", [(1.2, 0.9, (5, 6, 7, 8, 9)), (1.05, 1.0, (1, 2, 3)),

@@ -197,18 +197,20 @@ def in_order(*named_dates) -> None:
 
 class Contract:
     """Base of a product's contract: a frozen dataclass whose fields are the product's terms,
-    each checked against FIELDS (a term left None was not given: a function that needs it
-    says so)."""
+    each checked against FIELDS (a term given as None takes its default, as a blank cell does;
+    one left None was not given: a function that needs it says so)."""
 
     FIELDS: dict[str, Field] = {}
 
     def __post_init__(self):
-        required = {term.name for term in dataclasses.fields(self) if term.default is dataclasses.MISSING}
+        defaults = {term.name: term.default for term in dataclasses.fields(self)}
         for name in self.FIELDS:
             value = getattr(self, name)
-            if value is not None:
+            if value is None:
+                value = defaults.get(name)
+            if value is not None and value is not dataclasses.MISSING:
                 object.__setattr__(self, name, self.FIELDS[name].check(value))
-            elif name in required:
+            elif value is dataclasses.MISSING:
                 raise TermError(f"{name} is required")
 
     @classmethod
