@@ -22,7 +22,7 @@ from conftest import needs_pdf_tools
 from test_outside_templates import NOTE_TEMPLATE, run_with
 from test_quote_sheet import engine_values
 from test_quote_files import alive, running_children, start_big_run
-from test_quotes import ROOT, cli, example_rows, listing, summary, summary_rows, write_deals
+from test_quotes import ROOT, cli, example_rows, summary, summary_rows, write_deals
 
 
 def example(deal_id):
