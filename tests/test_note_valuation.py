@@ -233,11 +233,14 @@ def test_monte_carlo_errors_stay_honest_where_rare_events_decide_the_value(excel
                  45910, 0.167, -0.24612278193494053, 0.5, None, 1000), 1000, 347706),
     ("NOTE", (100, 45659, 49309, 49312, 1.2, -0.2, 0.35, 0, 100, 10, 0.5, 10, 1, 1000), 1000, 14),
     ("NOTE", (458.62365756225313, 45659, 49309, 49312, 1.0, -0.2, 0.5, 0, 458.62365756225313, 10, 0.5, 10, 1,
-              1000), 1000, 14)])
+              1000), 1000, 14),
+    ("BULL_NOTE", (100, 45659, 49309, 49309, 0.5, -0.5, 0, -0.5, 100, 10, 0.999, 0.23, 0.7484501370235902, 1000),
+     4096, 859115)])
 def test_monte_carlo_errors_stay_honest_where_the_control_leaves_rare_events(excel, function, args, paths, seed):
     """The third review: 33 to 77 errors off where the control equals the payment on all but a
-    few paths (their raw payments varied, so no rare event was seen), and 17 to 18 off where a
-    note's value hung on a lognormal tail that a thousand paths barely reach."""
+    few paths (their raw payments varied, so no rare event was seen), 17 to 18 off where a note's
+    value hung on a lognormal tail that a thousand paths barely reach, 37 off where only a rise
+    beyond every path's reach pays the cap."""
     [[exact]] = excel(f"{function}_VALUE", *args)
     [[mc, stderr]] = excel(f"{function}_MC_VALUE", *args, paths, seed)
     assert abs(mc - exact) <= 4 * stderr, (mc, exact, stderr)
