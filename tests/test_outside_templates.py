@@ -9,6 +9,7 @@ from openpyxl.chart.data_source import NumDataSource, NumFmt, NumRef, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.colors import Color
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -340,12 +341,56 @@ def key_quote_cells(wb):
     return [c for row in wb["Quote"].iter_rows() for c in row if c.value in ("=EstimatedValue", "=Breakeven")]
 
 
+# The third review's: a format printing the 500 of "S&P 500", key numbers faded by a theme tint,
+# a pattern or a print area so large that one page shrinks them, numbers in letters.
+
+def format_prints_500(wb, q):  # every scenario payment shows "$500"
+    for row in range(18, 29):  # the scenarios' payments
+        q[f"C{row}"].number_format = '"$500"'
+
+
+def zero_section_prints_500(wb, q):
+    for row in range(18, 29):
+        q[f"C{row}"].number_format = '"$"#,##0.00;;"$500"'
+
+
+def tinted_key_numbers(wb, q):  # black lightened 92% by a theme tint: near-white
+    for cell in key_quote_cells(wb):
+        cell.font = Font(color=Color(theme=1, tint=0.92), sz=12, b=True)
+
+
+def patterned_key_numbers(wb, q):
+    for cell in key_quote_cells(wb):
+        cell.fill = PatternFill("darkGray")
+
+
+def huge_print_area(wb, q):  # one page of A1:CZ600 prints the quote at a sixth of its size
+    q.print_area = "A1:CZ600"
+
+
+def lookalike_digits(wb, q):
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"] = "Estimated value $l,OOO.OO"
+
+
+def number_words(wb, q):
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"] = "Estimated value: one thousand fifty dollars"
+
+
 @pytest.mark.parametrize("attack, message", [
+    (format_prints_500, "printing '$500' whatever the number: a format may not print a number (500)"),
+    (zero_section_prints_500, "printing '$500' whatever the number"),
+    (tinted_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
+    (patterned_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
+    (huge_print_area, "12 points printed at 17% to fit its print area on one page"),
+    (lookalike_digits, "prints 'Estimated value $l,OOO.OO', with the number"),
+    (number_words, "prints 'Estimated value: one thousand fifty dollars', with the number one"),
     (issuer_number, "(named Issuer, shown on the Quote sheet) holds 1050 where the note layout holds text"),
     (target_on_quote, "Quote!B55 prints the constant 1050"),
     (fullwidth_text, "prints 'Estimated value: $１,０５０.００', with the number 1,050.00"),
     (token_of_another_page, "prints 'Estimated value: $1,000', with the number 1,000"),
-    (format_escapes, "prints '$1,145.23', with the number 1,145.23"),
+    (format_escapes, "printing '$1,145.23' whatever the number: a format may not print a number (1,145.23)"),
     (scaled_format, "as a scaled where the note layout shows numbers"),
     (axis_format, "the number format of the Quote sheet's chart"),
     (chart_desk_series, "its Quote sheet's chart 1 names a series from the cell 'Quote'!$N$1"),

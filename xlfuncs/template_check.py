@@ -21,8 +21,8 @@ from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
 from .quote_sheet import QUOTE, formulas as cell_formulas
-from .workbook import (PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, printed, range_cells,
-                       series_sources)
+from .workbook import (PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, page_scale, printed,
+                       range_cells, series_sources)
 
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
@@ -119,6 +119,7 @@ def check_template(path: Path, product: Product) -> None:
             if not re.match(r"^('Quote'|Quote)!", ref):
                 raise refuse(path, f"its Quote sheet's chart {number} plots {ref}; a client quote may plot only "
                                    f"its own page's cells")
+    scale = page_scale(wb["Quote"])
     for name, cells in key_cells(wb["Quote"]).items():
         if not cells:
             raise refuse(path, f"its Quote sheet must show ={name} in a printed cell (inside its print area)")
@@ -126,10 +127,11 @@ def check_template(path: Path, product: Product) -> None:
             if not PLAIN_FORMAT.fullmatch(cell.number_format):
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} with the number format "
                                    f"{cell.number_format!r}; it must show the number as it is (like #,##0.00)")
-            if contrast(cell) < 3 or font_size(cell) < 8:
+            if contrast(cell) < 3 or font_size(cell) * scale < 8:
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} too faint or too small to read "
-                                   f"(contrast {contrast(cell):.1f} to 1, {font_size(cell):g} points; at least 3 to 1 "
-                                   "and 8 points)")
+                                   f"(contrast {contrast(cell):.1f} to 1, {font_size(cell):g} points printed at "
+                                   f"{scale:.0%} to fit its print area on one page; at least 3 to 1 and 8 points "
+                                   "as printed)")
     for name in [*(field.defined_name for field in product.deal_fields.values()), CLIENT]:
         defined = wb.defined_names.get(name)
         destinations = list(defined.destinations) if defined else []
@@ -163,12 +165,24 @@ def meaning(texts: dict, arrays: dict, sheet: str, refs: list[str]):
     return "mixed" if any((sheet, ref) in texts for ref in refs) else None
 
 
+NUMBER_WORDS = re.compile(r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
+                          r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
+                          r"billion|trillion|dozen)s?\b", re.IGNORECASE)
+# Letters printed as digits: a run of O, o, I, l, | and digits split by separators, or after a
+# currency sign, or before a percent sign ($l,OOO.OO, $IOO, lO%).
+LOOKALIKES = re.compile(r"(?<![^\W\d_])[0-9OoIl|]+(?:[.,][0-9OoIl|]+)+(?![^\W\d_])|[$€£¥]\s?[0-9OoIl|]+|"
+                        r"[0-9OoIl|]+\s?%")
+
+
 def numbers_in(text: str) -> list[str]:
-    """The numbers a text shows, in any script's digits (read as their ASCII twins)."""
+    """The numbers a text shows: in any script's digits (read as their ASCII twins), in letters
+    that look like digits, or in English words."""
     plain = unicodedata.normalize("NFKC", text)
     numerals = "".join(ch if ch.isascii() and ch.isdigit() or ch in ".," else
                        "#" if unicodedata.numeric(ch, None) is not None else " " for ch in plain)
-    return [token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
+    return ([token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
+            + [match.group().lower() for match in NUMBER_WORDS.finditer(plain)]
+            + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[OoIl|]", match.group())])
 
 
 def format_sections(code: str) -> list[tuple[str, str]]:
@@ -274,6 +288,14 @@ class PrintedPage:
             raise self.refuse(f"{where} prints {text[:60]!r}, with the number {extra[0]}, which the "
                               f"{self.product.key} layout neither computes nor takes from a deal")
 
+    def check_format(self, where: str, code: str) -> None:
+        """A number format prints the number it is given: its literal text holds no number at all
+        (not even one the layout's text holds, such as the 500 of S&P 500)."""
+        for literal, _ in format_sections(code):
+            if numbers_in(literal):
+                raise self.refuse(f"{where} is {code[:60]!r}, printing {literal[:60]!r} whatever the number: "
+                                  f"a format may not print a number ({numbers_in(literal)[0]}) of its own")
+
     def shown_constants(self, inputs: set) -> None:
         """The constants the page shows through names (=Issuer), followed through the formulas:
         each of the kind the layout holds there, text without numbers of its own."""
@@ -330,8 +352,7 @@ class PrintedPage:
                 if cell.value is None or isinstance(cell, MergedCell) or not printed(ws, cell):
                     continue
                 where = f"Quote!{cell.coordinate}"
-                for literal, _ in format_sections(cell.number_format):
-                    self.check_text(f"the number format of {where}", literal)
+                self.check_format(f"the number format of {where}", cell.number_format)
                 if (QUOTE, cell.coordinate) in computed or (QUOTE, cell.coordinate) in self.constants:
                     layout_format = self.layout_format(cell.coordinate)
                     kind = format_kind(cell.number_format)
@@ -360,8 +381,7 @@ class PrintedPage:
                 raise self.refuse(f"its Quote sheet holds a {'picture' if tag == 'pic' else 'shape'} ({part}): a "
                                   "client page holds only the layout's cells and charts, whose numbers can be checked")
             if tag == "formatCode":
-                for literal, _ in format_sections(text):
-                    self.check_text(f"the number format of the Quote sheet's chart ({part})", literal)
+                self.check_format(f"the number format of the Quote sheet's chart ({part})", text)
             elif tag == "t":
                 self.check_text(f"the Quote sheet's chart ({part})", text)
         layout_plotted = {cells for chart in self.layout[QUOTE]._charts for ref in series_sources(chart)

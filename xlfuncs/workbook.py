@@ -2,6 +2,7 @@
 defined names, charts and print set-up, over openpyxl."""
 from __future__ import annotations
 
+import colorsys
 import datetime as dt
 import re
 
@@ -224,21 +225,52 @@ def printed(ws, cell) -> bool:
             and font_size(cell) >= 4 and not re.fullmatch(r";;;?", cell.number_format or ""))
 
 
+PAPER_POINTS = {1: (612, 792), 9: (595, 842)}  # Letter (the default) and A4, in points
+
+
+def page_scale(ws) -> float:
+    """How much printing a sheet's print area on one page shrinks it (1: not at all; Excel
+    shrinks to 10% at most): its columns' and rows' size in points against the paper's inside
+    the margins."""
+    ranges = print_ranges(ws) or [(1, 1, ws.max_column, ws.max_row)]
+    low_col, low_row = min(r[0] for r in ranges), min(r[1] for r in ranges)
+    high_col, high_row = min(max(r[2] for r in ranges), ws.max_column), min(max(r[3] for r in ranges), ws.max_row)
+    width = sum(0 if (dimension := column_dimension(ws, index)) and dimension.hidden else
+                ((getattr(dimension, "width", None) or 8.43) * 7 + 5) * 0.75 for index in range(low_col, high_col + 1))
+    height = sum(0 if ws.row_dimensions[index].hidden else ws.row_dimensions[index].height or 15
+                 for index in range(low_row, high_row + 1))
+    paper = PAPER_POINTS.get(int(ws.page_setup.paperSize or 1), PAPER_POINTS[1])
+    if ws.page_setup.orientation == "landscape":
+        paper = paper[::-1]
+    margins = ws.page_margins
+    room = ((paper[0] - 72 * ((margins.left or 0) + (margins.right or 0))),
+            (paper[1] - 72 * ((margins.top or 0) + (margins.bottom or 0))))
+    return max(0.1, min(1.0, room[0] / max(width, 1), room[1] / max(height, 1)))
+
+
 # Excel's default theme, by the index SpreadsheetML gives it (background 1, text 1, background 2, ...)
 THEME = ("FFFFFF", "000000", "E7E6E6", "44546A", "4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
 
 
 def rgb(color, default: str) -> str:
-    """A colour's RRGGBB: explicit, from the default theme or the indexed palette; `default` when automatic."""
+    """A colour's RRGGBB: explicit, from the default theme or the indexed palette, lightened or
+    darkened by its tint as Excel does; `default` when automatic."""
     if color is None:
         return default
     if color.type == "rgb" and isinstance(color.rgb, str):
-        return color.rgb[-6:].upper()
-    if color.type == "theme" and color.theme is not None and color.theme < len(THEME):
-        return THEME[color.theme]
-    if color.type == "indexed" and color.indexed is not None and color.indexed < len(COLOR_INDEX):
-        return COLOR_INDEX[color.indexed][-6:].upper()
-    return default
+        base = color.rgb[-6:].upper()
+    elif color.type == "theme" and color.theme is not None and color.theme < len(THEME):
+        base = THEME[color.theme]
+    elif color.type == "indexed" and color.indexed is not None and color.indexed < len(COLOR_INDEX):
+        base = COLOR_INDEX[color.indexed][-6:].upper()
+    else:
+        return default
+    tint = float(color.tint or 0)
+    if not tint:
+        return base
+    hue, lightness, saturation = colorsys.rgb_to_hls(*(int(base[i:i + 2], 16) / 255 for i in (0, 2, 4)))
+    lightness = lightness * (1 + tint) if tint < 0 else lightness * (1 - tint) + tint
+    return "".join(f"{round(channel * 255):02X}" for channel in colorsys.hls_to_rgb(hue, lightness, saturation))
 
 
 def luminance(hex_rgb: str) -> float:
@@ -248,12 +280,13 @@ def luminance(hex_rgb: str) -> float:
 
 
 def contrast(cell) -> float:
-    """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it)."""
-    fill = cell.fill
-    background = rgb(fill.fgColor, "FFFFFF") if fill is not None and fill.fill_type == "solid" else "FFFFFF"
-    text = rgb(cell.font.color if cell.font else None, "000000")
-    light, dark = sorted((luminance(background), luminance(text)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it);
+    on a patterned fill, against the closer of its two colours."""
+    fill, text = cell.fill, luminance(rgb(cell.font.color if cell.font else None, "000000"))
+    kind = fill.fill_type if fill is not None else None
+    backgrounds = (("FFFFFF",) if kind in (None, "none") else (rgb(fill.fgColor, "FFFFFF"),) if kind == "solid"
+                   else (rgb(fill.fgColor, "000000"), rgb(fill.bgColor, "FFFFFF")))
+    return min((max(luminance(back), text) + 0.05) / (min(luminance(back), text) + 0.05) for back in backgrounds)
 
 
 def font_size(cell) -> float:
