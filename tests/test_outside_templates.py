@@ -8,7 +8,7 @@ import pytest
 from openpyxl.chart.data_source import NumDataSource, NumFmt, NumRef, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font, GradientFill, PatternFill
 from openpyxl.styles.colors import Color
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -233,6 +233,9 @@ def test_a_restyled_and_reworded_template_is_accepted(tmp_path):
         sheet, ref = next(iter(wb.defined_names["QuoteChanges"].destinations))
         ws[ref.replace("$", "").split(":")[0]] = -0.4  # a scenario of the layout, with another change
         ws.oddHeader.center.text = "Indicative terms for the S&P 500 linked notes"
+        ws["A55"] = "For one security; no one may rely on it but the client. Canteen Holdings desk."
+        ws["A2"].fill = PatternFill("solid", fgColor=Color(theme=4, tint=0.6))  # Excel's theme palette (a crash)
+        ws.page_setup.paperSize, ws.row_dimensions[3].height = 8, 40  # A3, a taller row
     result = run_with(tmp_path, with_change(tmp_path, restyle))
     assert result.returncode == 0, result.stderr
     ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
@@ -378,14 +381,76 @@ def number_words(wb, q):
     q["A55"] = "Estimated value: one thousand fifty dollars"
 
 
+# The fourth review's: rows, paper and print titles that shrink the page, a theme whose text
+# colour is white, superscript, and numbers in other letters or words.
+
+def tall_default_rows(wb, q):
+    q.sheet_format.defaultRowHeight, q.sheet_format.customHeight = 40, True
+
+
+def a5_paper(wb, q):
+    q.page_setup.paperSize = 11
+
+
+def unknown_paper(wb, q):
+    q.page_setup.paperSize = 99
+
+
+def tall_print_titles(wb, q):
+    q.print_title_rows = "1:2"
+    for row in (1, 2):
+        q.row_dimensions[row].height = 300
+    q.print_area = "A3:E56"
+
+
+def white_theme_text(wb, q):
+    wb.loaded_theme = wb.loaded_theme.replace(b'<a:sysClr val="windowText" lastClr="000000"/>',
+                                              b'<a:srgbClr val="FFFFFF"/>')
+    for cell in key_quote_cells(wb):
+        cell.font = Font(color=Color(theme=1), sz=12, b=True)
+
+
+def superscript_key_numbers(wb, q):
+    for cell in key_quote_cells(wb):
+        cell.font = Font(sz=12, b=True, vertAlign="superscript")
+
+
+def gradient_behind_key_numbers(wb, q):
+    for cell in key_quote_cells(wb):
+        cell.fill = GradientFill(stop=("FFFFFF", "000000"))
+
+
+def cyrillic_lookalikes(wb, q):
+    quote_label(wb, "Estimated value").value = "Model figure"
+    q["A55"] = "Estimated value \u0406l,\u041e\u041e\u041e.\u041e\u041e USD"
+
+
+def lookalikes_without_separators(wb, q):
+    q["A55"] = "plus IOO bps at issue"
+
+
+def words_of_numbers(wb, q):
+    q["A55"] = "half your principal back, a tenfold upside, our fiftieth issue"
+
+
 @pytest.mark.parametrize("attack, message", [
+    (tall_default_rows, "printed at 29% to fit its print area on one page"),
+    (a5_paper, "printed at 51% to fit its print area on one page"),
+    (unknown_paper, "prints on paper size 99, which the check cannot measure"),
+    (tall_print_titles, "printed at 44% to fit its print area on one page"),
+    (white_theme_text, "its Quote sheet must show =EstimatedValue in a printed cell"),
+    (superscript_key_numbers, "7.2 points printed at 73% to fit its print area on one page"),
+    (gradient_behind_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
+    (cyrillic_lookalikes, "with the number Il,OOO.OO"),
+    (lookalikes_without_separators, "with the number IOO"),
+    (words_of_numbers, "with the number half"),
     (format_prints_500, "printing '$500' whatever the number: a format may not print a number (500)"),
     (zero_section_prints_500, "printing '$500' whatever the number"),
     (tinted_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
     (patterned_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
     (huge_print_area, "12 points printed at 17% to fit its print area on one page"),
     (lookalike_digits, "prints 'Estimated value $l,OOO.OO', with the number"),
-    (number_words, "prints 'Estimated value: one thousand fifty dollars', with the number one"),
+    (number_words, "prints 'Estimated value: one thousand fifty dollars', with the number thousand"),
     (issuer_number, "(named Issuer, shown on the Quote sheet) holds 1050 where the note layout holds text"),
     (target_on_quote, "Quote!B55 prints the constant 1050"),
     (fullwidth_text, "prints 'Estimated value: $１,０５０.００', with the number 1,050.00"),

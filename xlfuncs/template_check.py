@@ -21,9 +21,10 @@ from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
 from .quote_sheet import QUOTE, formulas as cell_formulas
-from .workbook import (PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, page_scale, printed,
-                       range_cells, series_sources)
+from .workbook import (PAPER_POINTS, PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, page_scale,
+                       printed, range_cells, series_sources)
 
+KEY_POINTS = 7  # the smallest the key numbers may print, in points (the layout's: 8.8 and 8.0)
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
 MAX_XML_BYTES = 5_000_000  # an XML part (parsed, so it also bounds the time to load)
@@ -119,6 +120,10 @@ def check_template(path: Path, product: Product) -> None:
             if not re.match(r"^('Quote'|Quote)!", ref):
                 raise refuse(path, f"its Quote sheet's chart {number} plots {ref}; a client quote may plot only "
                                    f"its own page's cells")
+    paper = wb["Quote"].page_setup.paperSize
+    if paper is not None and int(paper) not in PAPER_POINTS:
+        raise refuse(path, f"its Quote sheet prints on paper size {paper}, which the check cannot measure: use "
+                           "Letter, Legal, Tabloid, Ledger, Statement, Executive, Folio, A3, A4, A5, B4 or B5")
     scale = page_scale(wb["Quote"])
     for name, cells in key_cells(wb["Quote"]).items():
         if not cells:
@@ -127,11 +132,11 @@ def check_template(path: Path, product: Product) -> None:
             if not PLAIN_FORMAT.fullmatch(cell.number_format):
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} with the number format "
                                    f"{cell.number_format!r}; it must show the number as it is (like #,##0.00)")
-            if contrast(cell) < 3 or font_size(cell) * scale < 8:
+            if contrast(cell) < 3 or font_size(cell) * scale < KEY_POINTS:
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} too faint or too small to read "
                                    f"(contrast {contrast(cell):.1f} to 1, {font_size(cell):g} points printed at "
-                                   f"{scale:.0%} to fit its print area on one page; at least 3 to 1 and 8 points "
-                                   "as printed)")
+                                   f"{scale:.0%} to fit its print area on one page; at least 3 to 1 and "
+                                   f"{KEY_POINTS} points as printed)")
     for name in [*(field.defined_name for field in product.deal_fields.values()), CLIENT]:
         defined = wb.defined_names.get(name)
         destinations = list(defined.destinations) if defined else []
@@ -165,24 +170,27 @@ def meaning(texts: dict, arrays: dict, sheet: str, refs: list[str]):
     return "mixed" if any((sheet, ref) in texts for ref in refs) else None
 
 
-NUMBER_WORDS = re.compile(r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
-                          r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
-                          r"billion|trillion|dozen)s?\b", re.IGNORECASE)
-# Letters printed as digits: a run of O, o, I, l, | and digits split by separators, or after a
-# currency sign, or before a percent sign ($l,OOO.OO, $IOO, lO%).
+NUMBER_WORDS = re.compile(r"\b(?:(?:zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                          r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+                          r"seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half)"
+                          r"(?:s|th|ths|fold)?|(?:twent|thirt|fort|fift|sixt|sevent|eight|ninet)ieths?|\w+fold)\b",
+                          re.IGNORECASE)
+# Letters printed as digits (Latin, Greek or Cyrillic O, o, I, l, |): a run of them and digits
+# split by separators, after a currency sign, before a percent sign, or a word of three or more
+# of them mixing O with I or l ($l,OOO.OO, $IOO, lO%, IOO); Roman numerals before a unit.
+CONFUSABLES = str.maketrans("ОоΟοІіΙӀ", "OoOoIiII")
 LOOKALIKES = re.compile(r"(?<![^\W\d_])[0-9OoIl|]+(?:[.,][0-9OoIl|]+)+(?![^\W\d_])|[$€£¥]\s?[0-9OoIl|]+|"
-                        r"[0-9OoIl|]+\s?%")
-
-
+                        r"[0-9OoIl|]+\s?%|\b(?=[OoIl|]*[Oo])(?=[OoIl|]*[Il|])[OoIl|]{3,}\b|"
+                        r"\b[IVXLCDM]{2,}\b(?=\s*(?:%|percent|per cent|dollars|USD|bps|basis))")
 def numbers_in(text: str) -> list[str]:
     """The numbers a text shows: in any script's digits (read as their ASCII twins), in letters
     that look like digits, or in English words."""
-    plain = unicodedata.normalize("NFKC", text)
+    plain = unicodedata.normalize("NFKC", text).translate(CONFUSABLES)
     numerals = "".join(ch if ch.isascii() and ch.isdigit() or ch in ".," else
                        "#" if unicodedata.numeric(ch, None) is not None else " " for ch in plain)
     return ([token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
             + [match.group().lower() for match in NUMBER_WORDS.finditer(plain)]
-            + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[OoIl|]", match.group())])
+            + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[OoIl|IVXLCDM]", match.group())])
 
 
 def format_sections(code: str) -> list[tuple[str, str]]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import colorsys
 import datetime as dt
 import re
+from functools import lru_cache
+from xml.etree import ElementTree
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.colors import COLOR_INDEX
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.workbook.defined_name import DefinedName
@@ -225,21 +227,34 @@ def printed(ws, cell) -> bool:
             and font_size(cell) >= 4 and not re.fullmatch(r";;;?", cell.number_format or ""))
 
 
-PAPER_POINTS = {1: (612, 792), 9: (595, 842)}  # Letter (the default) and A4, in points
+MM = 72 / 25.4
+# SpreadsheetML's paper sizes, in points: Letter (the default), Letter small, Tabloid, Ledger, Legal,
+# Statement, Executive, A3, A4, A4 small, A5, B4, B5, Folio
+PAPER_POINTS = {1: (612, 792), 2: (612, 792), 3: (792, 1224), 4: (1224, 792), 5: (612, 1008), 6: (396, 612),
+                7: (522, 756), 8: (297 * MM, 420 * MM), 9: (210 * MM, 297 * MM), 10: (210 * MM, 297 * MM),
+                11: (148 * MM, 210 * MM), 12: (257 * MM, 364 * MM), 13: (182 * MM, 257 * MM), 14: (612, 936)}
 
 
 def page_scale(ws) -> float:
-    """How much printing a sheet's print area on one page shrinks it (1: not at all; Excel
-    shrinks to 10% at most): its columns' and rows' size in points against the paper's inside
-    the margins."""
+    """How much printing a sheet's print area (with its print titles) on one page shrinks it (1:
+    not at all; Excel shrinks to 10% at most): its columns' and rows' size in points against the
+    paper's inside the margins. The paper must be one of PAPER_POINTS."""
     ranges = print_ranges(ws) or [(1, 1, ws.max_column, ws.max_row)]
     low_col, low_row = min(r[0] for r in ranges), min(r[1] for r in ranges)
     high_col, high_row = min(max(r[2] for r in ranges), ws.max_column), min(max(r[3] for r in ranges), ws.max_row)
+    columns, rows = set(range(low_col, high_col + 1)), set(range(low_row, high_row + 1))
+    for titles, into, index in ((ws.print_title_cols, columns, column_index_from_string),
+                                (ws.print_title_rows, rows, int)):
+        if titles:
+            first, _, last = titles.replace("$", "").partition(":")
+            into.update(range(index(first), index(last or first) + 1))
+    default_width = ws.sheet_format.defaultColWidth or 8.43
+    default_height = ws.sheet_format.defaultRowHeight or 15
     width = sum(0 if (dimension := column_dimension(ws, index)) and dimension.hidden else
-                ((getattr(dimension, "width", None) or 8.43) * 7 + 5) * 0.75 for index in range(low_col, high_col + 1))
-    height = sum(0 if ws.row_dimensions[index].hidden else ws.row_dimensions[index].height or 15
-                 for index in range(low_row, high_row + 1))
-    paper = PAPER_POINTS.get(int(ws.page_setup.paperSize or 1), PAPER_POINTS[1])
+                ((getattr(dimension, "width", None) or default_width) * 7 + 5) * 0.75 for index in columns)
+    height = sum(0 if ws.row_dimensions[index].hidden else ws.row_dimensions[index].height or default_height
+                 for index in rows)
+    paper = PAPER_POINTS[int(ws.page_setup.paperSize or 1)]
     if ws.page_setup.orientation == "landscape":
         paper = paper[::-1]
     margins = ws.page_margins
@@ -248,19 +263,37 @@ def page_scale(ws) -> float:
     return max(0.1, min(1.0, room[0] / max(width, 1), room[1] / max(height, 1)))
 
 
-# Excel's default theme, by the index SpreadsheetML gives it (background 1, text 1, background 2, ...)
-THEME = ("FFFFFF", "000000", "E7E6E6", "44546A", "4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
+# Excel's default theme, by the index SpreadsheetML gives it (background 1, text 1, background 2,
+# text 2, six accents, hyperlink, followed hyperlink); a workbook's own theme replaces it.
+THEME = ("FFFFFF", "000000", "E7E6E6", "44546A", "4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47",
+         "0563C1", "954F72")
+THEME_SLOTS = ("lt1", "dk1", "lt2", "dk2", "accent1", "accent2", "accent3", "accent4", "accent5", "accent6",
+               "hlink", "folHlink")
+DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
-def rgb(color, default: str) -> str:
-    """A colour's RRGGBB: explicit, from the default theme or the indexed palette, lightened or
+@lru_cache(maxsize=16)
+def theme_colors(theme: bytes | None) -> tuple[str, ...]:
+    """A workbook's theme colours, by index (its theme part, as openpyxl keeps it; already checked
+    free of DTDs and entities), Excel's default where it gives none."""
+    scheme = ElementTree.fromstring(theme).find(f".//{DRAWING}clrScheme") if theme else None
+    colors = []
+    for slot, default in zip(THEME_SLOTS, THEME):
+        found = scheme.find(f"{DRAWING}{slot}") if scheme is not None else None
+        value = (found[0].get("lastClr") or found[0].get("val") or "") if found is not None and len(found) else ""
+        colors.append(value.upper() if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else default)
+    return tuple(colors)
+
+
+def rgb(color, default: str, theme: tuple[str, ...] = THEME) -> str:
+    """A colour's RRGGBB: explicit, from the `theme` or the indexed palette, lightened or
     darkened by its tint as Excel does; `default` when automatic."""
     if color is None:
         return default
     if color.type == "rgb" and isinstance(color.rgb, str):
         base = color.rgb[-6:].upper()
-    elif color.type == "theme" and color.theme is not None and color.theme < len(THEME):
-        base = THEME[color.theme]
+    elif color.type == "theme" and color.theme is not None and color.theme < len(theme):
+        base = theme[color.theme]
     elif color.type == "indexed" and color.indexed is not None and color.indexed < len(COLOR_INDEX):
         base = COLOR_INDEX[color.indexed][-6:].upper()
     else:
@@ -273,6 +306,20 @@ def rgb(color, default: str) -> str:
     return "".join(f"{round(channel * 255):02X}" for channel in colorsys.hls_to_rgb(hue, lightness, saturation))
 
 
+def backgrounds(cell, theme: tuple[str, ...] = THEME) -> tuple[str, ...]:
+    """The colours behind a cell's text: white without a fill, a solid fill's colour, both colours
+    of a pattern, every stop of a gradient."""
+    fill = cell.fill
+    kind = getattr(fill, "fill_type", None) or getattr(fill, "type", None)
+    if kind in (None, "none"):
+        return ("FFFFFF",)
+    if kind == "solid":
+        return (rgb(fill.fgColor, "FFFFFF", theme),)
+    if hasattr(fill, "stop"):
+        return tuple(rgb(stop.color, "FFFFFF", theme) for stop in fill.stop) or ("FFFFFF",)
+    return rgb(fill.fgColor, "000000", theme), rgb(fill.bgColor, "FFFFFF", theme)
+
+
 def luminance(hex_rgb: str) -> float:
     channels = [int(hex_rgb[i:i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
@@ -280,17 +327,18 @@ def luminance(hex_rgb: str) -> float:
 
 
 def contrast(cell) -> float:
-    """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it);
-    on a patterned fill, against the closer of its two colours."""
-    fill, text = cell.fill, luminance(rgb(cell.font.color if cell.font else None, "000000"))
-    kind = fill.fill_type if fill is not None else None
-    backgrounds = (("FFFFFF",) if kind in (None, "none") else (rgb(fill.fgColor, "FFFFFF"),) if kind == "solid"
-                   else (rgb(fill.fgColor, "000000"), rgb(fill.bgColor, "FFFFFF")))
-    return min((max(luminance(back), text) + 0.05) / (min(luminance(back), text) + 0.05) for back in backgrounds)
+    """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it),
+    in its workbook's theme; against the closest of a patterned or gradient fill's colours."""
+    theme = theme_colors(getattr(cell.parent.parent, "loaded_theme", None))
+    text = luminance(rgb(cell.font.color if cell.font else None, "000000", theme))
+    return min((max(luminance(back), text) + 0.05) / (min(luminance(back), text) + 0.05)
+               for back in backgrounds(cell, theme))
 
 
 def font_size(cell) -> float:
-    return float(cell.font.sz or 11) if cell.font else 11.0
+    """A cell's font size in points as its digits print: a superscript or subscript at 60%."""
+    size = float(cell.font.sz or 11) if cell.font else 11.0
+    return size * 0.6 if cell.font and cell.font.vertAlign in ("superscript", "subscript") else size
 
 
 def column_dimension(ws, index: int):
@@ -341,7 +389,7 @@ def client_document(wb: Workbook, title: str) -> set[str]:
         for cell in row:
             if cell.comment is not None:
                 cell.comment = None
-            if cell.fill.fgColor.rgb and cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:]):
+            if backgrounds(cell) == (INPUT_FILL.fgColor.rgb[-6:],):
                 cell.fill, cell.border, cell.font = PatternFill(), Border(), VALUE_FONT
     ws.page_setup.fitToHeight = 1
     data = wb.create_sheet(CHART_DATA)
