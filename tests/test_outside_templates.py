@@ -232,10 +232,14 @@ def test_a_restyled_and_reworded_template_is_accepted(tmp_path):
         quote_label(wb, "Prepared for").font = openpyxl.styles.Font(name="Arial", size=12, bold=True)
         sheet, ref = next(iter(wb.defined_names["QuoteChanges"].destinations))
         ws[ref.replace("$", "").split(":")[0]] = -0.4  # a scenario of the layout, with another change
-        ws.oddHeader.center.text = "Indicative terms for the S&P 500 linked notes"
+        ws.oddHeader.center.text = "Indicative terms for the S&&P 500 linked notes"  # && prints &
         ws["A55"] = "For one security; no one may rely on it but the client. Canteen Holdings desk."
         ws["A2"].fill = PatternFill("solid", fgColor=Color(theme=4, tint=0.6))  # Excel's theme palette (a crash)
         ws.page_setup.paperSize, ws.row_dimensions[3].height = 8, 40  # A3, a taller row
+        ws.oddFooter.left.text = ("As market conditions unfold; Two Sigma Securities LLC; not a zero-coupon note; "
+                                  "half-yearly; the tenth business day")
+        for cell in key_quote_cells(wb):  # Excel's automatic colours on a light dotted pattern
+            cell.fill = PatternFill("gray0625", fgColor=Color(indexed=64), bgColor=Color(indexed=65))
     result = run_with(tmp_path, with_change(tmp_path, restyle))
     assert result.returncode == 0, result.stderr
     ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
@@ -433,7 +437,81 @@ def words_of_numbers(wb, q):
     q["A55"] = "half your principal back, a tenfold upside, our fiftieth issue"
 
 
+# The fifth review's: page numbers, sections of another kind, letters of other scripts, parts of
+# money in words, themes in other colour forms, squeezed default rows, paper of its own size,
+# fonts of symbols.
+
+def page_number_footer(wb, q):
+    q.page_setup.firstPageNumber, q.page_setup.useFirstPageNumber = 1050, True
+    q.oddFooter.center.text = "Estimated value $&P per security"
+
+
+def negative_section_without_percent(wb, q):  # a 40% loss shown as -0.40%
+    for row in range(18, 29):
+        q[f"D{row}"].number_format = '0.00%;-0.00"%"'
+
+
+def scaled_on_a_condition(wb, q):
+    cell = next(c for row in q.iter_rows() for c in row if c.value == "=Initial")
+    cell.number_format = '[<1]0.00;[>=1]#,##0.00,'
+
+
+def double_percent(wb, q):
+    cell = next(c for row in q.iter_rows() for c in row if c.value == "=Buffer")
+    cell.number_format = "0.00%%"
+
+
+def armenian_lookalikes(wb, q):
+    q["A55"] = "Estimated value $\u01c0,\u0555\u0555\u0555.\u0555\u0555"
+
+
+def part_of_principal_in_words(wb, q):
+    q["A55"] = "a fifth of principal back"
+
+
+def theme_text_in_another_form(wb, q):
+    wb.loaded_theme = wb.loaded_theme.replace(b'<a:sysClr val="windowText" lastClr="000000"/>',
+                                              b'<a:scrgbClr r="100000" g="100000" b="100000"/>')
+
+
+def theme_text_lightened(wb, q):
+    wb.loaded_theme = wb.loaded_theme.replace(
+        b'<a:sysClr val="windowText" lastClr="000000"/>',
+        b'<a:srgbClr val="000000"><a:lumMod val="0"/><a:lumOff val="100000"/></a:srgbClr>')
+    for cell in key_quote_cells(wb):
+        cell.font = Font(color=Color(theme=1), sz=12, b=True)
+
+
+def squeezed_default_rows(wb, q):
+    q.sheet_format.defaultRowHeight, q.sheet_format.customHeight = 2, True
+
+
+def short_default_rows_under_the_chart(wb, q):
+    q.sheet_format.defaultRowHeight, q.sheet_format.customHeight = 9, True
+
+
+def paper_of_its_own_size(wb, q):
+    q.page_setup.paperWidth, q.page_setup.paperHeight = "60mm", "90mm"
+
+
+def symbol_font(wb, q):
+    for cell in key_quote_cells(wb):
+        cell.font = Font(name="Wingdings", sz=12, b=True)
+
+
 @pytest.mark.parametrize("attack, message", [
+    (page_number_footer, "printing a page number, date or time (&P, &N, &D, &T; an ampersand is written &&)"),
+    (negative_section_without_percent, "as a mixed where the note layout shows percents"),
+    (scaled_on_a_condition, "as a mixed where the note layout shows numbers"),
+    (double_percent, "as a scaled where the note layout shows percents"),
+    (armenian_lookalikes, "with the number $|"),
+    (part_of_principal_in_words, "with the number fifth of principal"),
+    (theme_text_in_another_form, "its theme gives the colour dk1 in a form the check cannot read"),
+    (theme_text_lightened, "does not print: its text has a contrast of 1.0 to 1 with its background"),
+    (squeezed_default_rows, "does not print: its row is hidden or 2 points high"),
+    (short_default_rows_under_the_chart, "chart 1 covers the estimated value or breakeven"),
+    (paper_of_its_own_size, "prints on a paper of its own size (60mm x 90mm)"),
+    (symbol_font, "is set in Wingdings, a font of symbols"),
     (tall_default_rows, "printed at 29% to fit its print area on one page"),
     (a5_paper, "printed at 51% to fit its print area on one page"),
     (unknown_paper, "prints on paper size 99, which the check cannot measure"),
@@ -441,7 +519,7 @@ def words_of_numbers(wb, q):
     (white_theme_text, "its Quote sheet must show =EstimatedValue in a printed cell"),
     (superscript_key_numbers, "7.2 points printed at 73% to fit its print area on one page"),
     (gradient_behind_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
-    (cyrillic_lookalikes, "with the number Il,OOO.OO"),
+    (cyrillic_lookalikes, "with the number \u0406 (a letter of another script than Latin)"),
     (lookalikes_without_separators, "with the number IOO"),
     (words_of_numbers, "with the number half"),
     (format_prints_500, "printing '$500' whatever the number: a format may not print a number (500)"),
@@ -450,7 +528,7 @@ def words_of_numbers(wb, q):
     (patterned_key_numbers, "its Quote sheet must show =EstimatedValue in a printed cell"),
     (huge_print_area, "12 points printed at 17% to fit its print area on one page"),
     (lookalike_digits, "prints 'Estimated value $l,OOO.OO', with the number"),
-    (number_words, "prints 'Estimated value: one thousand fifty dollars', with the number thousand"),
+    (number_words, "prints 'Estimated value: one thousand fifty dollars', with the number one thousand fifty"),
     (issuer_number, "(named Issuer, shown on the Quote sheet) holds 1050 where the note layout holds text"),
     (target_on_quote, "Quote!B55 prints the constant 1050"),
     (fullwidth_text, "prints 'Estimated value: $１,０５０.００', with the number 1,050.00"),
@@ -492,3 +570,23 @@ def test_desk_data_hidden_in_a_template_never_reaches_the_client_file(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "out" / "N-101.xlsx")["Quote"]
     assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
     assert ws.page_setup.scale is None
+
+
+@pytest.mark.parametrize("squeeze", ["indent", "default width"])
+def test_key_numbers_squeezed_by_an_indent_or_the_default_width_fail_their_deal(tmp_path, squeeze):
+    """The fifth review: the room for a number ignored a cell's indent and the sheet's default
+    column width, so the PDF printed ### (or, in General, a rounded 978) while the summary
+    said written."""
+    def change(wb):
+        q = wb["Quote"]
+        for cell in key_quote_cells(wb):
+            if squeeze == "indent":
+                cell.alignment = openpyxl.styles.Alignment(horizontal="right", indent=15)
+            else:
+                q[f"F{cell.row}"] = cell.value
+                cell.value = None
+        if squeeze == "default width":
+            q.print_area, q.sheet_format.defaultColWidth = "A1:F56", 4
+    result = run_with(tmp_path, with_change(tmp_path, change))
+    shows = "(the page would show ###)" if squeeze == "indent" else "(the page would round it to fit)"
+    assert result.returncode == 1 and shows in result.stderr, result.stderr

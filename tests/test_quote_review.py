@@ -140,7 +140,8 @@ def test_a_template_whose_quote_shows_another_value_than_the_summary_is_refused_
     wb.save(tmp_path / "markup.xlsx")
     result = run_with(tmp_path, tmp_path / "markup.xlsx")
     assert result.returncode == 2
-    assert "its Quote sheet must show =EstimatedValue in a printed cell (inside its print area)" in result.stderr
+    assert ("its Quote sheet must show =EstimatedValue in a printed cell (inside its print area, legible); Quote!Z1 "
+            "does not print: it is outside the print area") in result.stderr
     cell.value = "=EstimatedValue"
     cell.number_format = '#,##0.00,'  # shown in thousands: 0.98
     wb.save(tmp_path / "scaled.xlsx")

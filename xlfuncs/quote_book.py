@@ -29,7 +29,7 @@ from .deals import NOT_XML, Deal, DealError, DealListError
 from .layout import CLIENT
 from .product import Product
 from .quote_sheet import QUOTE, QuoteSheet, excel_value
-from .workbook import CHART_DATA, column_dimension, print_ranges, printed
+from .workbook import CHART_DATA, column_chars, print_ranges, printed
 
 SUMMARY = "summary.csv"
 GREEKS = ("delta", "gamma", "vega", "theta", "rho")
@@ -226,6 +226,7 @@ class Room:
         height = ws.row_dimensions[cell.row].height
         size = float(cell.font.sz or 11) if cell.font else 11.0
         wrap = bool(cell.alignment and cell.alignment.wrap_text)
+        width -= INDENT_CHARS * float(cell.alignment.indent or 0) if cell.alignment else 0.0
         return cls(cell.number_format, width, spill, font_scale(cell), wrap,
                    None if height is None else max(1, int(height // (size * 1.25))))
 
@@ -250,12 +251,13 @@ class Room:
                     f"{self.width + self.spill:.0f}): the page would cut it off; shorten it")
         text = shown_number(value, self.number_format)
         if text is not None and text_width(text) * self.scale > self.width:
-            return f"{text} (the page would show ###): amounts this large do not fit the template"
+            shows = "round it to fit" if self.number_format == "General" else "show ###"
+            return f"{text} (the page would {shows}): amounts this large do not fit the template"
         return None
 
 
 def column_width(ws, index: int) -> float:
-    return getattr(column_dimension(ws, index), "width", None) or 8.43
+    return column_chars(ws, index)
 
 
 def room(ws, ref: str) -> tuple[float, int]:
@@ -273,6 +275,7 @@ def font_scale(cell) -> float:
     return size / 11 * (1.1 if cell.font and cell.font.b else 1.0)
 
 
+INDENT_CHARS = 1.5  # digits of the default font an indent level takes (Excel indents by about 10 pixels)
 TEXT_MARGIN = 1.25  # DejaVu Sans, which LibreOffice sets where Calibri is missing, is about a fifth wider
 
 
@@ -304,9 +307,13 @@ NUMBER_SECTION = re.compile(r'^(?P<currency>"\$")?-?(?P<grouped>#,##)?0(?:\.(?P<
 
 def shown_number(value, number_format: str) -> str | None:
     """A number as a plain number format (#,##0.00, "$"#,##0.00, 0.00%) shows it, the minus
-    included; None for anything else (text, dates, other formats), which is never cut to ###."""
+    included; under General the narrowest it may show, to the cent (General rounds a number to
+    its column: 977.72 in four digits shows 978); None for anything else (text, dates, other
+    formats), which is never cut to ###."""
     if not isinstance(value, Real) or isinstance(value, bool):
         return None
+    if number_format == "General":
+        return f"{value:.2f}"
     sections = number_format.split(";")
     section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
     match = NUMBER_SECTION.match(section.replace('-"$"', '"$"').lstrip("-"))

@@ -21,9 +21,11 @@ from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
 from .quote_sheet import QUOTE, formulas as cell_formulas
-from .workbook import (PAPER_POINTS, PLAIN_FORMAT, column_dimension, contrast, font_size, key_cells, page_scale,
-                       printed, range_cells, series_sources)
+from .workbook import (PAPER_POINTS, PLAIN_FORMAT, THEME_SLOTS, column_chars, contrast, font_size, key_cells,
+                       page_scale, printed, range_cells, row_height, series_sources, theme_colors, why_not_printed)
 
+SYMBOL_FONTS = {"wingdings", "wingdings2", "wingdings3", "webdings", "symbol", "marlett", "zapfdingbats",
+                "mtextra", "bookshelfsymbol7", "msreferencespecialty"}
 KEY_POINTS = 7  # the smallest the key numbers may print, in points (the layout's: 8.8 and 8.0)
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
@@ -120,14 +122,25 @@ def check_template(path: Path, product: Product) -> None:
             if not re.match(r"^('Quote'|Quote)!", ref):
                 raise refuse(path, f"its Quote sheet's chart {number} plots {ref}; a client quote may plot only "
                                    f"its own page's cells")
-    paper = wb["Quote"].page_setup.paperSize
+    unreadable = [slot for slot, color in zip(THEME_SLOTS, theme_colors(wb.loaded_theme)) if color is None]
+    if unreadable:
+        raise refuse(path, f"its theme gives the colour {unreadable[0]} in a form the check cannot read; give it as "
+                           "an RGB value (srgbClr) or a system colour")
+    setup = wb["Quote"].page_setup
+    if setup.paperWidth or setup.paperHeight:
+        raise refuse(path, f"its Quote sheet prints on a paper of its own size ({setup.paperWidth} x "
+                           f"{setup.paperHeight}); choose one of the standard sizes")
+    paper = setup.paperSize
     if paper is not None and int(paper) not in PAPER_POINTS:
         raise refuse(path, f"its Quote sheet prints on paper size {paper}, which the check cannot measure: use "
                            "Letter, Legal, Tabloid, Ledger, Statement, Executive, Folio, A3, A4, A5, B4 or B5")
     scale = page_scale(wb["Quote"])
     for name, cells in key_cells(wb["Quote"]).items():
         if not cells:
-            raise refuse(path, f"its Quote sheet must show ={name} in a printed cell (inside its print area)")
+            reasons = [f"Quote!{cell.coordinate} does not print: {why_not_printed(ws, cell)}" for ws in [wb["Quote"]]
+                       for row in ws.iter_rows() for cell in row if cell.value == f"={name}"]
+            raise refuse(path, f"its Quote sheet must show ={name} in a printed cell (inside its print area, "
+                               f"legible){'; ' + reasons[0] if reasons else ''}")
         for cell in cells:
             if not PLAIN_FORMAT.fullmatch(cell.number_format):
                 raise refuse(path, f"Quote!{cell.coordinate} shows {name} with the number format "
@@ -170,27 +183,39 @@ def meaning(texts: dict, arrays: dict, sheet: str, refs: list[str]):
     return "mixed" if any((sheet, ref) in texts for ref in refs) else None
 
 
-NUMBER_WORDS = re.compile(r"\b(?:(?:zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                          r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
-                          r"seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half)"
-                          r"(?:s|th|ths|fold)?|(?:twent|thirt|fort|fift|sixt|sevent|eight|ninet)ieths?|\w+fold)\b",
-                          re.IGNORECASE)
-# Letters printed as digits (Latin, Greek or Cyrillic O, o, I, l, |): a run of them and digits
-# split by separators, after a currency sign, before a percent sign, or a word of three or more
-# of them mixing O with I or l ($l,OOO.OO, $IOO, lO%, IOO); Roman numerals before a unit.
-CONFUSABLES = str.maketrans("ОоΟοІіΙӀ", "OoOoIiII")
-LOOKALIKES = re.compile(r"(?<![^\W\d_])[0-9OoIl|]+(?:[.,][0-9OoIl|]+)+(?![^\W\d_])|[$€£¥]\s?[0-9OoIl|]+|"
-                        r"[0-9OoIl|]+\s?%|\b(?=[OoIl|]*[Oo])(?=[OoIl|]*[Il|])[OoIl|]{3,}\b|"
-                        r"\b[IVXLCDM]{2,}\b(?=\s*(?:%|percent|per cent|dollars|USD|bps|basis))")
+WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+        r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+        r"thousand|million|billion|trillion|dozen)s?")
+PART = (r"(?:half|halves|third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twentieth|hundredth|"
+        r"(?:two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand)fold|twice|double|triple)s?")
+UNIT = r"(?:dollars?|usd|cents?|percent|per cent|%|bps|basis points?|points?|times)"
+MONEY = r"(?:principal|notional|investment|value|price|amount|payment|return|upside|downside|money|premium)"
+# Numbers in English words: two number words in a row (one thousand, twenty-five), one before a
+# unit (five dollars), or a part or multiple of money (half your principal, a tenfold upside);
+# a lone word in a name or prose (Two Sigma, no one, zero-coupon) is no number.
+NUMBER_WORDS = re.compile(rf"\b{WORD}(?:(?:[\s-]+|\s+and\s+){WORD})+\b|\b{WORD}\s+{UNIT}(?!\w)|"
+                          rf"\b{PART}\b(?:\W+\w+){{0,2}}?\W+{MONEY}\b", re.IGNORECASE)
+# Letters printed as digits (O, o, I, l, |, S, Z; the Latin click letter read as |): a run of
+# them and digits split by separators, after a currency sign, before a percent sign, or a word of
+# three or more of them mixing O with I or l ($l,OOO.OO, $IOO, lO%, IOO); Roman numerals before
+# a unit.
+LOOKALIKES = re.compile(r"(?<![^\W\d_])[0-9OoIl|SZ]+(?:[.,][0-9OoIl|SZ]+)+(?![^\W\d_])|[$€£¥]\s?[0-9OoIl|]+|"
+                        r"(?<![^\W\d_])[0-9OoIl|]+\s?%|\b(?=[OoIl|]*[Oo])(?=[OoIl|]*[Il|])[OoIl|]{3,}\b|"
+                        rf"\b[IVXLCDM]{{2,}}\b(?=\s*{UNIT})|\b[ivxlcdm]{{2,}}\b(?=\s*{UNIT})")
+
+
 def numbers_in(text: str) -> list[str]:
     """The numbers a text shows: in any script's digits (read as their ASCII twins), in letters
-    that look like digits, or in English words."""
-    plain = unicodedata.normalize("NFKC", text).translate(CONFUSABLES)
+    that look like digits, or in English words. A letter of another script than Latin counts as
+    one too: its look-alikes (Cyrillic O, Armenian Oh, Lisu I) cannot all be told from digits."""
+    plain = unicodedata.normalize("NFKC", text).replace("\u01c0", "|")
     numerals = "".join(ch if ch.isascii() and ch.isdigit() or ch in ".," else
                        "#" if unicodedata.numeric(ch, None) is not None else " " for ch in plain)
+    foreign = [ch for ch in plain if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")]
     return ([token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
             + [match.group().lower() for match in NUMBER_WORDS.finditer(plain)]
-            + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[OoIl|IVXLCDM]", match.group())])
+            + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[A-Za-z|]", match.group())]
+            + [f"{letter} (a letter of another script than Latin)" for letter in foreign[:1]])
 
 
 def format_sections(code: str) -> list[tuple[str, str]]:
@@ -230,12 +255,21 @@ def format_sections(code: str) -> list[tuple[str, str]]:
 
 
 def format_kind(code: str) -> str:
-    """How a number format shows a number: as a date, a percentage, scaled by thousands, or as it is."""
-    codes = format_sections(code)[0][1]
+    """How a number format shows a number: as a date, a percentage, scaled by thousands, or as it
+    is; "mixed" when its sections show it in different ways (a negative section without the
+    percent scaling, or scaled on a condition)."""
+    kinds = {section_kind(literal, codes) for literal, codes in format_sections(code)
+             if re.search(r"[0#?dmyhsDMYHS]|General|AM/PM", codes)}
+    return kinds.pop() if len(kinds) == 1 else "mixed" if kinds else "number"
+
+
+def section_kind(literal: str, codes: str) -> str:
     if re.search(r"[dmyhsDMYHS]|AM/PM", codes.replace("General", "")):
         return "date"
-    if re.search(r"[0#?],+(?![0#?])", codes):
+    if re.search(r"[0#?],+(?![0#?])", codes) or codes.count("%") > 1:
         return "scaled"
+    if "%" in literal and "%" not in codes:
+        return "percent sign without the percent's scaling"
     return "percent" if "%" in codes else "number"
 
 
@@ -360,11 +394,15 @@ class PrintedPage:
                 if cell.value is None or isinstance(cell, MergedCell) or not printed(ws, cell):
                     continue
                 where = f"Quote!{cell.coordinate}"
+                if cell.font and (cell.font.name or "").lower().replace(" ", "") in SYMBOL_FONTS:
+                    raise self.refuse(f"{where} is set in {cell.font.name}, a font of symbols: its letters and "
+                                      "digits would print as other signs")
                 self.check_format(f"the number format of {where}", cell.number_format)
                 if (QUOTE, cell.coordinate) in computed or (QUOTE, cell.coordinate) in self.constants:
                     layout_format = self.layout_format(cell.coordinate)
                     kind = format_kind(cell.number_format)
-                    if kind == "scaled" or (layout_format is not None and kind != format_kind(layout_format)):
+                    if kind in ("scaled", "mixed") or (layout_format is not None
+                                                       and kind != format_kind(layout_format)):
                         raise self.refuse(f"{where} shows its number with the format {cell.number_format!r}, as a "
                                           f"{kind} where the {self.product.key} layout shows "
                                           f"{format_kind(layout_format or 'General')}s: another number than the "
@@ -382,6 +420,10 @@ class PrintedPage:
         for kind in ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter"):
             for side in ("left", "center", "right"):
                 text = getattr(getattr(ws, kind), side).text
+                if text and re.search(r"&[PNDT]|&\[(?:Page|Pages|Date|Time)\]", text.replace("&&", ""), re.IGNORECASE):
+                    raise self.refuse(f"the Quote sheet's page {kind[-6:].lower()} is {text[:60]!r}, printing a "
+                                      "page number, date or time (&P, &N, &D, &T; an ampersand is written &&): a "
+                                      "client page prints no number of its own")
                 if text:
                     self.check_text(f"the Quote sheet's page {kind[-6:].lower()}", text)
         for part, tag, text in drawing_parts(self.path):
@@ -432,12 +474,12 @@ def anchored_cells(ws, anchor) -> set[tuple[int, int]]:
     rows, row = [], start.row + 1
     while height > 0 and row < start.row + 500:
         rows.append(row)
-        height -= (ws.row_dimensions[row].height or 15) * EMU_PER_POINT
+        height -= row_height(ws, row) * EMU_PER_POINT
         row += 1
     columns, column = [], start.col + 1
     while width > 0 and column < start.col + 100:
         columns.append(column)
-        width -= (getattr(column_dimension(ws, column), "width", None) or 8.43) * EMU_PER_CHARACTER
+        width -= column_chars(ws, column) * EMU_PER_CHARACTER
         column += 1
     return {(r, c) for r in rows for c in columns}
 

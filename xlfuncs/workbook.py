@@ -215,16 +215,39 @@ def print_ranges(ws) -> list[tuple[int, int, int, int]]:
 
 
 def printed(ws, cell) -> bool:
-    """Whether a cell prints: inside the print area (the whole sheet without one), its row and
-    column not hidden or squeezed, its content visible (not hidden by its format, not in a
-    colour too close to its background, not in a font too small to read)."""
+    """Whether a cell prints (see why_not_printed)."""
+    return why_not_printed(ws, cell) is None
+
+
+def why_not_printed(ws, cell) -> str | None:
+    """Why a cell does not print, or None: outside the print area (the whole sheet without one),
+    its row or column hidden or squeezed, its content invisible (hidden by its format, in a
+    colour too close to its background, in a font too small to read)."""
     ranges = print_ranges(ws)
     if ranges and not any(c0 <= cell.column <= c1 and r0 <= cell.row <= r1 for c0, r0, c1, r1 in ranges):
-        return False
+        return "it is outside the print area"
     row, column = ws.row_dimensions[cell.row], column_dimension(ws, cell.column)
-    return (not row.hidden and (row.height is None or row.height >= 8) and not (column and column.hidden)
-            and (column is None or column.width is None or column.width >= 2) and contrast(cell) >= 1.5
-            and font_size(cell) >= 4 and not re.fullmatch(r";;;?", cell.number_format or ""))
+    if row.hidden or row_height(ws, cell.row) < 8:
+        return f"its row is hidden or {row_height(ws, cell.row):g} points high"
+    if (column and column.hidden) or column_chars(ws, cell.column) < 2:
+        return f"its column is hidden or {column_chars(ws, cell.column):g} characters wide"
+    if contrast(cell) < 1.5:
+        return f"its text has a contrast of {contrast(cell):.1f} to 1 with its background"
+    if font_size(cell) < 4:
+        return f"its font is {font_size(cell):g} points"
+    if re.fullmatch(r";;;?", cell.number_format or ""):
+        return "its number format hides it"
+    return None
+
+
+def row_height(ws, row: int) -> float:
+    """A row's height in points: its own, or the sheet's default."""
+    return ws.row_dimensions[row].height or ws.sheet_format.defaultRowHeight or 15
+
+
+def column_chars(ws, index: int) -> float:
+    """A column's width in digits of the default font: its own, or the sheet's default."""
+    return getattr(column_dimension(ws, index), "width", None) or ws.sheet_format.defaultColWidth or 8.43
 
 
 MM = 72 / 25.4
@@ -248,12 +271,9 @@ def page_scale(ws) -> float:
         if titles:
             first, _, last = titles.replace("$", "").partition(":")
             into.update(range(index(first), index(last or first) + 1))
-    default_width = ws.sheet_format.defaultColWidth or 8.43
-    default_height = ws.sheet_format.defaultRowHeight or 15
     width = sum(0 if (dimension := column_dimension(ws, index)) and dimension.hidden else
-                ((getattr(dimension, "width", None) or default_width) * 7 + 5) * 0.75 for index in columns)
-    height = sum(0 if ws.row_dimensions[index].hidden else ws.row_dimensions[index].height or default_height
-                 for index in rows)
+                (column_chars(ws, index) * 7 + 5) * 0.75 for index in columns)
+    height = sum(0 if ws.row_dimensions[index].hidden else row_height(ws, index) for index in rows)
     paper = PAPER_POINTS[int(ws.page_setup.paperSize or 1)]
     if ws.page_setup.orientation == "landscape":
         paper = paper[::-1]
@@ -273,16 +293,35 @@ DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
 @lru_cache(maxsize=16)
-def theme_colors(theme: bytes | None) -> tuple[str, ...]:
+def theme_colors(theme: bytes | None) -> tuple[str | None, ...]:
     """A workbook's theme colours, by index (its theme part, as openpyxl keeps it; already checked
-    free of DTDs and entities), Excel's default where it gives none."""
+    free of DTDs and entities), Excel's default where it gives none, None where it gives one
+    this cannot read."""
     scheme = ElementTree.fromstring(theme).find(f".//{DRAWING}clrScheme") if theme else None
-    colors = []
-    for slot, default in zip(THEME_SLOTS, THEME):
-        found = scheme.find(f"{DRAWING}{slot}") if scheme is not None else None
-        value = (found[0].get("lastClr") or found[0].get("val") or "") if found is not None and len(found) else ""
-        colors.append(value.upper() if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else default)
-    return tuple(colors)
+    if scheme is None:
+        return THEME
+    return tuple(scheme_color(scheme.find(f"{DRAWING}{slot}"), default) for slot, default in zip(THEME_SLOTS, THEME))
+
+
+def scheme_color(slot, default: str) -> str | None:
+    """A theme slot's RRGGBB: an sRGB value, a system colour (window white, text black), white or
+    black by name, with a luminance modulation and offset; None for any other form."""
+    if slot is None or not len(slot):
+        return default
+    color, tag = slot[0], slot[0].tag.replace(DRAWING, "")
+    named = {"window": "FFFFFF", "windowText": "000000", "white": "FFFFFF", "black": "000000"}
+    value = (color.get("val", "") if tag == "srgbClr" else named.get(color.get("val", ""))
+             if tag in ("sysClr", "prstClr") else None)
+    if not value or not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
+        return None
+    changes = {child.tag.replace(DRAWING, ""): int(child.get("val", "0")) / 100000 for child in color}
+    if set(changes) - {"lumMod", "lumOff"}:
+        return None
+    if changes:
+        hue, lightness, saturation = colorsys.rgb_to_hls(*(int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)))
+        lightness = min(max(lightness * changes.get("lumMod", 1) + changes.get("lumOff", 0), 0), 1)
+        value = "".join(f"{round(c * 255):02X}" for c in colorsys.hls_to_rgb(hue, lightness, saturation))
+    return value.upper()
 
 
 def rgb(color, default: str, theme: tuple[str, ...] = THEME) -> str:
@@ -292,7 +331,7 @@ def rgb(color, default: str, theme: tuple[str, ...] = THEME) -> str:
         return default
     if color.type == "rgb" and isinstance(color.rgb, str):
         base = color.rgb[-6:].upper()
-    elif color.type == "theme" and color.theme is not None and color.theme < len(theme):
+    elif color.type == "theme" and color.theme is not None and color.theme < len(theme) and theme[color.theme]:
         base = theme[color.theme]
     elif color.type == "indexed" and color.indexed is not None and color.indexed < len(COLOR_INDEX):
         base = COLOR_INDEX[color.indexed][-6:].upper()
@@ -307,8 +346,9 @@ def rgb(color, default: str, theme: tuple[str, ...] = THEME) -> str:
 
 
 def backgrounds(cell, theme: tuple[str, ...] = THEME) -> tuple[str, ...]:
-    """The colours behind a cell's text: white without a fill, a solid fill's colour, both colours
-    of a pattern, every stop of a gradient."""
+    """The colours behind a cell's text: white without a fill, a solid fill's colour, a pattern's
+    two colours blended by how much it covers (half for the striped and hatched ones), every
+    stop of a gradient."""
     fill = cell.fill
     kind = getattr(fill, "fill_type", None) or getattr(fill, "type", None)
     if kind in (None, "none"):
@@ -317,7 +357,14 @@ def backgrounds(cell, theme: tuple[str, ...] = THEME) -> tuple[str, ...]:
         return (rgb(fill.fgColor, "FFFFFF", theme),)
     if hasattr(fill, "stop"):
         return tuple(rgb(stop.color, "FFFFFF", theme) for stop in fill.stop) or ("FFFFFF",)
-    return rgb(fill.fgColor, "000000", theme), rgb(fill.bgColor, "FFFFFF", theme)
+    cover = PATTERN_COVER.get(kind, 0.5)
+    front, back = rgb(fill.fgColor, "000000", theme), rgb(fill.bgColor, "FFFFFF", theme)
+    return ("".join(f"{round(cover * int(front[i:i + 2], 16) + (1 - cover) * int(back[i:i + 2], 16)):02X}"
+                    for i in (0, 2, 4)),)
+
+
+# How much of a cell a pattern covers in its foreground colour (the rest shows its background).
+PATTERN_COVER = {"darkGray": 0.75, "mediumGray": 0.5, "lightGray": 0.25, "gray125": 0.125, "gray0625": 0.0625}
 
 
 def luminance(hex_rgb: str) -> float:
@@ -328,7 +375,7 @@ def luminance(hex_rgb: str) -> float:
 
 def contrast(cell) -> float:
     """The contrast ratio of a cell's text against its background (1 to 21, as WCAG measures it),
-    in its workbook's theme; against the closest of a patterned or gradient fill's colours."""
+    in its workbook's theme; against the closest of a gradient fill's colours."""
     theme = theme_colors(getattr(cell.parent.parent, "loaded_theme", None))
     text = luminance(rgb(cell.font.color if cell.font else None, "000000", theme))
     return min((max(luminance(back), text) + 0.05) / (min(luminance(back), text) + 0.05)
@@ -431,6 +478,7 @@ def one_page(ws) -> None:
     header or footer that does not print (an even page's, a first page's)."""
     ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = 1
     ws.page_setup.scale = None
+    ws.page_setup.useFirstPageNumber, ws.page_setup.firstPageNumber = None, None  # page numbers print no constant
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ranges = print_ranges(ws)
     if len(ranges) > 1:
