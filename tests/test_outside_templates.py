@@ -13,7 +13,7 @@ from openpyxl.styles.colors import Color
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from test_quotes import ROOT, cli, example_rows, write_deals
+from test_quotes import ROOT, cli, example_rows, summary_rows, write_deals
 
 NOTE_TEMPLATE = ROOT / "workbooks" / "bearish_buffer_note.xlsx"
 
@@ -237,7 +237,10 @@ def test_a_restyled_and_reworded_template_is_accepted(tmp_path):
         ws["A2"].fill = PatternFill("solid", fgColor=Color(theme=4, tint=0.6))  # Excel's theme palette (a crash)
         ws.page_setup.paperSize, ws.row_dimensions[3].height = 8, 40  # A3, a taller row
         ws.oddFooter.left.text = ("As market conditions unfold; Two Sigma Securities LLC; not a zero-coupon note; "
-                                  "half-yearly; the tenth business day")
+                                  "half-yearly; the tenth business day; third-party payment agent; double-check; "
+                                  "amounts in US$ or EUR; Acme Sp. z o.o.; \u0394 hedged")
+        ws.oddHeader.left.text = "&K04+000Indicative terms"  # a theme colour, as Excel writes it
+        ws.sheet_format.defaultRowHeight = 12.75  # Arial 10's rows: the chart ends 0.12 points into row 51
         for cell in key_quote_cells(wb):  # Excel's automatic colours on a light dotted pattern
             cell.fill = PatternFill("gray0625", fgColor=Color(indexed=64), bgColor=Color(indexed=65))
     result = run_with(tmp_path, with_change(tmp_path, restyle))
@@ -499,8 +502,24 @@ def symbol_font(wb, q):
         cell.font = Font(name="Wingdings", sz=12, b=True)
 
 
+def numbers_between_font_codes(wb, q):  # openpyxl reads all between the first &" and the last " as a font
+    q.oddHeader.center.text = '&"Arial,Bold"Guaranteed payment $1,999.99&"Arial,Regular" per security'
+
+
+def page_number_between_font_codes(wb, q):
+    q.oddFooter.right.text = '&"Arial,Regular"Page &P of &N, printed &D&"Arial,Regular" '
+
+
+def theme_change_in_percent(wb, q):
+    wb.loaded_theme = wb.loaded_theme.replace(b'<a:srgbClr val="EEECE1"/>',
+                                              b'<a:srgbClr val="EEECE1"><a:lumMod val="50%"/></a:srgbClr>')
+
+
 @pytest.mark.parametrize("attack, message", [
-    (page_number_footer, "printing a page number, date or time (&P, &N, &D, &T; an ampersand is written &&)"),
+    (numbers_between_font_codes, "prints 'Guaranteed payment $1,999.99 per security', with the number 1,999.99"),
+    (page_number_between_font_codes, "printing a page number, date, time, picture or folder"),
+    (theme_change_in_percent, "its theme gives the colour lt2 in a form the check cannot read"),
+    (page_number_footer, "printing a page number, date, time, picture or folder (&P, &N, &D, &T, &G, &Z; an "),
     (negative_section_without_percent, "as a mixed where the note layout shows percents"),
     (scaled_on_a_condition, "as a mixed where the note layout shows numbers"),
     (double_percent, "as a scaled where the note layout shows percents"),
@@ -590,3 +609,20 @@ def test_key_numbers_squeezed_by_an_indent_or_the_default_width_fail_their_deal(
     result = run_with(tmp_path, with_change(tmp_path, change))
     shows = "(the page would show ###)" if squeeze == "indent" else "(the page would round it to fit)"
     assert result.returncode == 1 and shows in result.stderr, result.stderr
+
+
+def test_a_template_saved_by_libreoffice_is_quoted_as_the_original(tmp_path):
+    """The sixth review: LibreOffice writes the names of functions it does not know in lower case
+    and a chart series' name as quoted text; both refused a round-tripped template."""
+    def as_libreoffice_saves_it(wb):
+        term_sheet = wb["Term Sheet"]
+        term_sheet["B23"] = term_sheet["B23"].value.replace("NOTE_BREAKEVEN(", "note_breakeven(")
+        wb["Quote"]._charts[0].series[0].tx = SeriesLabel(strRef=StrRef('"The Securities"'))
+    (tmp_path / "original").mkdir()
+    (tmp_path / "saved").mkdir()
+    original = run_with(tmp_path / "original", NOTE_TEMPLATE)
+    saved = run_with(tmp_path / "saved", with_change(tmp_path, as_libreoffice_saves_it))
+    assert original.returncode == 0 and saved.returncode == 0, saved.stderr
+    values = [{r["deal_id"]: (r["value"], r["breakeven"]) for r in summary_rows(tmp_path / run / "out")}
+              for run in ("original", "saved")]
+    assert values[0] == values[1] and values[0]

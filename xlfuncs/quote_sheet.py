@@ -98,17 +98,27 @@ def evaluators(product: Product) -> dict[str, object]:
 
 
 def formulas(wb) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], list[str]]]:
-    """A workbook's formulas, {(sheet, A1): text}, and its array formulas' cells by anchor."""
+    """A workbook's formulas, {(sheet, A1): text}, and its array formulas' cells by anchor; the
+    functions' names in capitals, as Excel reads them whatever their case (LibreOffice writes
+    the names of functions it does not know in lower case)."""
     texts, arrays = {}, {}
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, ArrayFormula):
-                    texts[(ws.title, cell.coordinate)] = cell.value.text
+                    texts[(ws.title, cell.coordinate)] = capitals(cell.value.text)
                     arrays[(ws.title, cell.coordinate)] = range_cells(cell.value.ref)
                 elif isinstance(cell.value, str) and cell.value.startswith("="):
-                    texts[(ws.title, cell.coordinate)] = cell.value
+                    texts[(ws.title, cell.coordinate)] = capitals(cell.value)
     return texts, arrays
+
+
+def capitals(formula: str) -> str:
+    """A formula with its functions' names in capitals (quoted text left as it is)."""
+    parts = re.split(r'("[^"]*")', formula)
+    return "".join(part if index % 2 else re.sub(r"\b([A-Za-z_][A-Za-z0-9_.]*)\(",
+                                                   lambda match: match.group(1).upper() + "(", part)
+                   for index, part in enumerate(parts))
 
 
 class Evaluation:

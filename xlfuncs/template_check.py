@@ -26,6 +26,7 @@ from .workbook import (PAPER_POINTS, PLAIN_FORMAT, THEME_SLOTS, column_chars, co
 
 SYMBOL_FONTS = {"wingdings", "wingdings2", "wingdings3", "webdings", "symbol", "marlett", "zapfdingbats",
                 "mtextra", "bookshelfsymbol7", "msreferencespecialty"}
+TOUCH = 2  # points a drawing may reach into a cell without covering it
 KEY_POINTS = 7  # the smallest the key numbers may print, in points (the layout's: 8.8 and 8.0)
 MAX_PARTS = 500
 MAX_PART_BYTES = 20_000_000  # uncompressed (an image); our templates' largest part is about 100 kB
@@ -194,24 +195,30 @@ MONEY = r"(?:principal|notional|investment|value|price|amount|payment|return|ups
 # unit (five dollars), or a part or multiple of money (half your principal, a tenfold upside);
 # a lone word in a name or prose (Two Sigma, no one, zero-coupon) is no number.
 NUMBER_WORDS = re.compile(rf"\b{WORD}(?:(?:[\s-]+|\s+and\s+){WORD})+\b|\b{WORD}\s+{UNIT}(?!\w)|"
-                          rf"\b{PART}\b(?:\W+\w+){{0,2}}?\W+{MONEY}\b", re.IGNORECASE)
+                          rf"\b{PART}\b(?!-)(?:\W+\w+){{0,2}}?\W+{MONEY}\b", re.IGNORECASE)
 # Letters printed as digits (O, o, I, l, |, S, Z; the Latin click letter read as |): a run of
 # them and digits split by separators, after a currency sign, before a percent sign, or a word of
 # three or more of them mixing O with I or l ($l,OOO.OO, $IOO, lO%, IOO); Roman numerals before
 # a unit.
-LOOKALIKES = re.compile(r"(?<![^\W\d_])[0-9OoIl|SZ]+(?:[.,][0-9OoIl|SZ]+)+(?![^\W\d_])|[$€£¥]\s?[0-9OoIl|]+|"
+LOOKALIKES = re.compile(r"(?<![^\W\d_])(?=(?:[.,]?[0-9OoIl|SZ]){3})[0-9OoIl|SZ]+(?:[.,][0-9OoIl|SZ]+)+(?![^\W\d_])|"
+                        r"[$€£¥]\s?[0-9OoIl|]+(?![^\W\d_])|"
                         r"(?<![^\W\d_])[0-9OoIl|]+\s?%|\b(?=[OoIl|]*[Oo])(?=[OoIl|]*[Il|])[OoIl|]{3,}\b|"
                         rf"\b[IVXLCDM]{{2,}}\b(?=\s*{UNIT})|\b[ivxlcdm]{{2,}}\b(?=\s*{UNIT})")
+
+
+GREEK_SYMBOLS = "ΓΔΘΛΞΠΣΦΨΩαβγδεζηθκλμνξπρσςτφχψω"  # finance's Greek letters, none like a digit
 
 
 def numbers_in(text: str) -> list[str]:
     """The numbers a text shows: in any script's digits (read as their ASCII twins), in letters
     that look like digits, or in English words. A letter of another script than Latin counts as
-    one too: its look-alikes (Cyrillic O, Armenian Oh, Lisu I) cannot all be told from digits."""
+    one too (Greek letters unlike digits aside, as in a delta hedge): its look-alikes (Cyrillic O,
+    Armenian Oh, Lisu I) cannot all be told from digits."""
     plain = unicodedata.normalize("NFKC", text).replace("\u01c0", "|")
     numerals = "".join(ch if ch.isascii() and ch.isdigit() or ch in ".," else
                        "#" if unicodedata.numeric(ch, None) is not None else " " for ch in plain)
-    foreign = [ch for ch in plain if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")]
+    foreign = [ch for ch in plain if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")
+               and ch not in GREEK_SYMBOLS]
     return ([token.strip(".,") for token in re.findall(r"[0-9#][0-9#.,]*", numerals)]
             + [match.group().lower() for match in NUMBER_WORDS.finditer(plain)]
             + [match.group() for match in LOOKALIKES.finditer(plain) if re.search(r"[A-Za-z|]", match.group())]
@@ -419,11 +426,11 @@ class PrintedPage:
         ws = self.wb[QUOTE]
         for kind in ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter"):
             for side in ("left", "center", "right"):
-                text = getattr(getattr(ws, kind), side).text
-                if text and re.search(r"&[PNDT]|&\[(?:Page|Pages|Date|Time)\]", text.replace("&&", ""), re.IGNORECASE):
+                text = printed_header(getattr(getattr(ws, kind), side))
+                if re.search(r"&[PNDTGZ]|&\[(?:Page|Pages|Date|Time)\]", text.replace("&&", ""), re.IGNORECASE):
                     raise self.refuse(f"the Quote sheet's page {kind[-6:].lower()} is {text[:60]!r}, printing a "
-                                      "page number, date or time (&P, &N, &D, &T; an ampersand is written &&): a "
-                                      "client page prints no number of its own")
+                                      "page number, date, time, picture or folder (&P, &N, &D, &T, &G, &Z; an "
+                                      "ampersand is written &&): a client page prints no number of its own")
                 if text:
                     self.check_text(f"the Quote sheet's page {kind[-6:].lower()}", text)
         for part, tag, text in drawing_parts(self.path):
@@ -441,7 +448,11 @@ class PrintedPage:
         keys = [cell for cells in key_cells(ws).values() for cell in cells]
         for number, chart in enumerate(ws._charts, start=1):
             for series in chart.series:
-                if series.tx is not None and series.tx.strRef is not None:
+                literal = series.tx is not None and series.tx.strRef is not None and re.fullmatch(
+                    r'"([^"]*)"', series.tx.strRef.f or "")
+                if literal:
+                    self.check_text(f"the Quote sheet's chart {number}", literal.group(1))
+                elif series.tx is not None and series.tx.strRef is not None:
                     raise self.refuse(f"its Quote sheet's chart {number} names a series from the cell "
                                       f"{series.tx.strRef.f}: series are named by the layout's text")
                 if series.tx is not None and series.tx.v:
@@ -455,6 +466,15 @@ class PrintedPage:
                 raise self.refuse(f"its Quote sheet's chart {number} covers the estimated value or breakeven")
 
 
+def printed_header(part) -> str:
+    """What a page header's or footer's part prints, its formatting codes (fonts, sizes, colours,
+    styles) left out. Rebuilt from the part as openpyxl split it, whose font takes everything from
+    the first &" to the last " (text between two font codes included)."""
+    raw = (f'&"{part.font}"' if part.font else "") + (part.text or "")
+    return re.sub(r'&"[^"]*"|&K(?:[0-9A-Fa-f]{6}|\d\d[+-]\d{3})|&\d+|&[LCRBIUESXY]', "", raw.replace("&&", "\0"),
+                  flags=re.IGNORECASE).replace("\0", "&&")
+
+
 def source_cells(ref: str) -> tuple[str, tuple[str, ...]] | None:
     """A chart reference such as 'Quote'!$H$2:$H$252 as (sheet, (A1, ...))."""
     sheet, bang, cells = ref.rpartition("!")
@@ -465,19 +485,22 @@ EMU_PER_POINT, EMU_PER_CHARACTER = 12700, 64008  # a default row is 15 points; a
 
 
 def anchored_cells(ws, anchor) -> set[tuple[int, int]]:
-    """The (row, column) of every cell a drawing's anchor covers, from its corner and size."""
+    """The (row, column) of every cell a drawing's anchor covers, from its corner and size (a row
+    or column it reaches less than TOUCH points into, or ends at the top or left of, is clear)."""
     start = anchor._from
     if getattr(anchor, "to", None) is not None:
-        return {(row, column) for row in range(start.row + 1, anchor.to.row + 2)
-                for column in range(start.col + 1, anchor.to.col + 2)}
+        last_row = anchor.to.row + (1 if anchor.to.rowOff > TOUCH * EMU_PER_POINT else 0)
+        last_column = anchor.to.col + (1 if anchor.to.colOff > TOUCH * EMU_PER_POINT else 0)
+        return {(row, column) for row in range(start.row + 1, last_row + 1)
+                for column in range(start.col + 1, last_column + 1)}
     height, width = anchor.ext.height, anchor.ext.width
     rows, row = [], start.row + 1
-    while height > 0 and row < start.row + 500:
+    while height > TOUCH * EMU_PER_POINT and row < start.row + 500:
         rows.append(row)
         height -= row_height(ws, row) * EMU_PER_POINT
         row += 1
     columns, column = [], start.col + 1
-    while width > 0 and column < start.col + 100:
+    while width > TOUCH * EMU_PER_POINT and column < start.col + 100:
         columns.append(column)
         width -= column_chars(ws, column) * EMU_PER_CHARACTER
         column += 1

@@ -304,19 +304,21 @@ def theme_colors(theme: bytes | None) -> tuple[str | None, ...]:
 
 
 def scheme_color(slot, default: str) -> str | None:
-    """A theme slot's RRGGBB: an sRGB value, a system colour (window white, text black), white or
-    black by name, with a luminance modulation and offset; None for any other form."""
+    """A theme slot's RRGGBB: an sRGB value, a system colour (window white, text black, others
+    as last seen), white or black by name, with a luminance modulation and offset in whole
+    thousandths of a percent; None for any other form."""
     if slot is None or not len(slot):
         return default
     color, tag = slot[0], slot[0].tag.replace(DRAWING, "")
     named = {"window": "FFFFFF", "windowText": "000000", "white": "FFFFFF", "black": "000000"}
-    value = (color.get("val", "") if tag == "srgbClr" else named.get(color.get("val", ""))
-             if tag in ("sysClr", "prstClr") else None)
+    value = (color.get("val", "") if tag == "srgbClr" else named.get(color.get("val", ""), color.get("lastClr"))
+             if tag == "sysClr" else named.get(color.get("val", "")) if tag == "prstClr" else None)
     if not value or not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
         return None
-    changes = {child.tag.replace(DRAWING, ""): int(child.get("val", "0")) / 100000 for child in color}
-    if set(changes) - {"lumMod", "lumOff"}:
+    changes = {child.tag.replace(DRAWING, ""): child.get("val", "") for child in color}
+    if set(changes) - {"lumMod", "lumOff"} or not all(re.fullmatch(r"-?\d+", v) for v in changes.values()):
         return None
+    changes = {name: int(v) / 100000 for name, v in changes.items()}
     if changes:
         hue, lightness, saturation = colorsys.rgb_to_hls(*(int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)))
         lightness = min(max(lightness * changes.get("lumMod", 1) + changes.get("lumOff", 0), 0), 1)
@@ -417,9 +419,11 @@ CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' sourc
 
 
 def series_sources(chart) -> list:
-    """The references (numRef / strRef objects) a chart's series take values or names from."""
+    """The references (numRef / strRef objects) a chart's series take values or names from (a
+    name given as a quoted text, as LibreOffice writes one, is no reference)."""
     return [ref for series in chart.series for source in (series.val, series.xVal, series.yVal, series.cat, series.tx)
-            for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None)) if ref is not None]
+            for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None))
+            if ref is not None and not re.fullmatch(r'"[^"]*"', ref.f or "")]
 
 
 def client_document(wb: Workbook, title: str) -> set[str]:
