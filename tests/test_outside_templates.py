@@ -8,6 +8,7 @@ import pytest
 from openpyxl.chart.data_source import NumDataSource, NumFmt, NumRef, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Font, GradientFill, PatternFill
 from openpyxl.styles.colors import Color
 from openpyxl.workbook.defined_name import DefinedName
@@ -515,7 +516,20 @@ def theme_change_in_percent(wb, q):
                                               b'<a:srgbClr val="EEECE1"><a:lumMod val="50%"/></a:srgbClr>')
 
 
+def theme_change_too_large(wb, q):  # 400 digits overflowed a float
+    wb.loaded_theme = wb.loaded_theme.replace(b'<a:srgbClr val="1F497D"/>',
+                                              b'<a:srgbClr val="1F497D"><a:lumMod val="' + b"9" * 400 + b'"/></a:srgbClr>')
+
+
+def chart_from_below_a_row_onto_the_breakeven(wb, q):  # starts 14 points into row 50, reaches 10 into row 51
+    breakeven = next(c for row in q.iter_rows() for c in row if c.value == "=Breakeven")
+    anchor = q._charts[0].anchor
+    anchor._from.row, anchor._from.rowOff, anchor.ext.height = breakeven.row - 2, 14 * 12700, 11 * 12700
+
+
 @pytest.mark.parametrize("attack, message", [
+    (theme_change_too_large, "its theme gives the colour dk2 in a form the check cannot read"),
+    (chart_from_below_a_row_onto_the_breakeven, "chart 1 covers the estimated value or breakeven"),
     (numbers_between_font_codes, "prints 'Guaranteed payment $1,999.99 per security', with the number 1,999.99"),
     (page_number_between_font_codes, "printing a page number, date, time, picture or folder"),
     (theme_change_in_percent, "its theme gives the colour lt2 in a form the check cannot read"),
@@ -626,3 +640,14 @@ def test_a_template_saved_by_libreoffice_is_quoted_as_the_original(tmp_path):
     values = [{r["deal_id"]: (r["value"], r["breakeven"]) for r in summary_rows(tmp_path / run / "out")}
               for run in ("original", "saved")]
     assert values[0] == values[1] and values[0]
+
+
+def test_a_chart_anchored_to_the_sheet_s_far_corner_is_checked_without_listing_its_cells(tmp_path):
+    """The seventh review: a two-cell anchor to the last row and column made the check list 17
+    billion cells (a MemoryError)."""
+    def far_corner(wb):
+        q = wb["Quote"]
+        q._charts[0].anchor = TwoCellAnchor(_from=AnchorMarker(col=5, row=30),
+                                            to=AnchorMarker(col=16383, row=1048575))
+    result = run_with(tmp_path, with_change(tmp_path, far_corner))
+    assert result.returncode == 0, result.stderr  # clear of the key numbers in columns A and B

@@ -26,6 +26,7 @@ from .workbook import (PAPER_POINTS, PLAIN_FORMAT, THEME_SLOTS, column_chars, co
 
 SYMBOL_FONTS = {"wingdings", "wingdings2", "wingdings3", "webdings", "symbol", "marlett", "zapfdingbats",
                 "mtextra", "bookshelfsymbol7", "msreferencespecialty"}
+SPAN_ROWS, SPAN_COLUMNS = 5_000, 1_000  # beyond any page a quote prints: a drawing's size stops counting
 TOUCH = 2  # points a drawing may reach into a cell without covering it
 KEY_POINTS = 7  # the smallest the key numbers may print, in points (the layout's: 8.8 and 8.0)
 MAX_PARTS = 500
@@ -461,8 +462,8 @@ class PrintedPage:
                 if source_cells(ref.f or "") not in plotted:
                     raise self.refuse(f"its Quote sheet's chart {number} plots {ref.f}, which is not the "
                                       f"{self.product.key} layout's payout data")
-            covered = anchored_cells(ws, chart.anchor)
-            if any((cell.row, cell.column) in covered for cell in keys):
+            rows, columns = anchored_span(ws, chart.anchor)
+            if any(cell.row in rows and cell.column in columns for cell in keys):
                 raise self.refuse(f"its Quote sheet's chart {number} covers the estimated value or breakeven")
 
 
@@ -484,27 +485,24 @@ def source_cells(ref: str) -> tuple[str, tuple[str, ...]] | None:
 EMU_PER_POINT, EMU_PER_CHARACTER = 12700, 64008  # a default row is 15 points; a column character 7 pixels
 
 
-def anchored_cells(ws, anchor) -> set[tuple[int, int]]:
-    """The (row, column) of every cell a drawing's anchor covers, from its corner and size (a row
-    or column it reaches less than TOUCH points into, or ends at the top or left of, is clear)."""
-    start = anchor._from
+def anchored_span(ws, anchor) -> tuple[range, range]:
+    """The rows and columns a drawing's anchor covers, from its corners, or from its top-left
+    corner (with its offset into that cell) and its size; a row or column it reaches less than
+    TOUCH points into, or ends at the top or left of, is clear."""
+    start, touch = anchor._from, TOUCH * EMU_PER_POINT
     if getattr(anchor, "to", None) is not None:
-        last_row = anchor.to.row + (1 if anchor.to.rowOff > TOUCH * EMU_PER_POINT else 0)
-        last_column = anchor.to.col + (1 if anchor.to.colOff > TOUCH * EMU_PER_POINT else 0)
-        return {(row, column) for row in range(start.row + 1, last_row + 1)
-                for column in range(start.col + 1, last_column + 1)}
-    height, width = anchor.ext.height, anchor.ext.width
-    rows, row = [], start.row + 1
-    while height > TOUCH * EMU_PER_POINT and row < start.row + 500:
-        rows.append(row)
+        return (range(start.row + 1, anchor.to.row + (2 if anchor.to.rowOff > touch else 1)),
+                range(start.col + 1, anchor.to.col + (2 if anchor.to.colOff > touch else 1)))
+    height, width = anchor.ext.height + start.rowOff, anchor.ext.width + start.colOff
+    row = start.row + 1
+    while height > touch and row <= start.row + SPAN_ROWS:
         height -= row_height(ws, row) * EMU_PER_POINT
         row += 1
-    columns, column = [], start.col + 1
-    while width > TOUCH * EMU_PER_POINT and column < start.col + 100:
-        columns.append(column)
+    column = start.col + 1
+    while width > touch and column <= start.col + SPAN_COLUMNS:
         width -= column_chars(ws, column) * EMU_PER_CHARACTER
         column += 1
-    return {(r, c) for r in rows for c in columns}
+    return range(start.row + 1, row), range(start.col + 1, column)
 
 
 def drawing_parts(path: Path) -> list[tuple[str, str, str]]:

@@ -242,7 +242,8 @@ def why_not_printed(ws, cell) -> str | None:
 
 def row_height(ws, row: int) -> float:
     """A row's height in points: its own, or the sheet's default."""
-    return ws.row_dimensions[row].height or ws.sheet_format.defaultRowHeight or 15
+    dimension = ws.row_dimensions.get(row)
+    return (dimension.height if dimension else None) or ws.sheet_format.defaultRowHeight or 15
 
 
 def column_chars(ws, index: int) -> float:
@@ -306,7 +307,7 @@ def theme_colors(theme: bytes | None) -> tuple[str | None, ...]:
 def scheme_color(slot, default: str) -> str | None:
     """A theme slot's RRGGBB: an sRGB value, a system colour (window white, text black, others
     as last seen), white or black by name, with a luminance modulation and offset in whole
-    thousandths of a percent; None for any other form."""
+    thousandths of a percent (up to 100 times); None for any other form."""
     if slot is None or not len(slot):
         return default
     color, tag = slot[0], slot[0].tag.replace(DRAWING, "")
@@ -316,7 +317,7 @@ def scheme_color(slot, default: str) -> str | None:
     if not value or not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
         return None
     changes = {child.tag.replace(DRAWING, ""): child.get("val", "") for child in color}
-    if set(changes) - {"lumMod", "lumOff"} or not all(re.fullmatch(r"-?\d+", v) for v in changes.values()):
+    if set(changes) - {"lumMod", "lumOff"} or not all(re.fullmatch(r"-?[0-9]{1,7}", v) for v in changes.values()):
         return None
     changes = {name: int(v) / 100000 for name, v in changes.items()}
     if changes:
