@@ -56,6 +56,24 @@ def excel():
     return officejs
 
 
+@pytest.fixture
+def finer_grid(monkeypatch):
+    """Call it to give the exact lookback engine a grid twice as fine with wider tails (10
+    sigmas), its caches cleared; the grid and the caches are restored after the test."""
+    from xlfuncs import lookback, valuation
+
+    def clear():
+        lookback.half_line_weights.cache_clear()
+        valuation.exact_value.cache_clear()
+
+    def switch():
+        monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)
+        monkeypatch.setattr(lookback, "TAILS", 10.0)
+        clear()
+    yield switch
+    clear()
+
+
 def printed(text):
     """A number as the supplement prints it ('$1,150.00', '-5.000%', '92.272'): its value and half its last digit."""
     digits = text.replace("$", "").replace(",", "")

@@ -376,7 +376,7 @@ def test_terms_given_as_none_take_their_defaults_as_blank_cells_do():
 
 @pytest.mark.parametrize("upper, ratio, days", [(1.2, 0.9, (5, 6, 7, 8, 9)), (1.05, 1.0, (1, 2, 3)),
                                                 (2.0, 1.1, (3, 4, 5, 6))])
-def test_an_upper_strike_above_one_expiring_on_the_last_of_several_window_days_is_converged(monkeypatch, upper, ratio,
+def test_an_upper_strike_above_one_expiring_on_the_last_of_several_window_days_is_converged(finer_grid, upper, ratio,
                                                                                             days):
     """Several window days left, expiring on the last: a grid twice as fine with wider tails
     moves the value by less than the target (the grid's tail below 0 weighted as the sinc rule
@@ -385,11 +385,8 @@ def test_an_upper_strike_above_one_expiring_on_the_last_of_several_window_days_i
     times = np.array(days) / 365
     args = (warrant, INITIAL, ratio * INITIAL, times, times[-1], times[-1] + 7 / 365, 0.167, 0.043, 0.013)
     value = lookback.warrant_value(*args)
-    monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)
-    monkeypatch.setattr(lookback, "TAILS", 10.0)
-    lookback.half_line_weights.cache_clear()
+    finer_grid()
     assert lookback.warrant_value(*args) == pytest.approx(value, abs=1000 * EXACT)
-    lookback.half_line_weights.cache_clear()
 
 
 def test_a_grid_too_large_for_the_engine_is_refused_saying_what_to_change(excel):

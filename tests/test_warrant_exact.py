@@ -104,15 +104,12 @@ def test_two_remaining_window_days_match_adaptive_quadrature(ratio, vol, days):
 @pytest.mark.parametrize("as_of, closes", LIFE[:-1])
 @pytest.mark.parametrize("vol", [0.01, 0.167, 1.0, 3.0])
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 1.3, 10.0])
-def test_the_grid_is_converged(monkeypatch, as_of, closes, vol, ratio):
+def test_the_grid_is_converged(finer_grid, as_of, closes, vol, ratio):
     """Twice the grid density and wider tails move the value by less than the target."""
     model = warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
     value = valuation.exact_value(*model)
-    monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)
-    monkeypatch.setattr(lookback, "TAILS", 10.0)
-    valuation.exact_value.cache_clear()
+    finer_grid()
     assert valuation.exact_value(*model) == pytest.approx(value, abs=1000 * EXACT)
-    valuation.exact_value.cache_clear()
 
 
 MC_GRID = list(itertools.product(LIFE, [0.5, 1.0, 1.3, 3.0, 10.0], [0.01, 0.2, 1.0, 3.0]))
