@@ -23,7 +23,7 @@ from .deals import DealError
 from .fields import TermError
 from .layout import CLIENT, ArrayRow, Calendar, Payout, Scenarios, finals_formula
 from .product import Product
-from .workbook import key_cells, range_cells
+from .workbook import STRING, key_cells, range_cells
 
 FUNCTIONS = {function.__name__: function for function in excel.FUNCTIONS}
 CALL = re.compile(r"=([A-Z][A-Z_]*)\(([A-Za-z0-9_,{}]*)\)")
@@ -115,7 +115,7 @@ def formulas(wb) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], list
 
 def capitals(formula: str) -> str:
     """A formula with its functions' names in capitals (quoted text left as it is)."""
-    parts = re.split(r'("[^"]*")', formula)
+    parts = STRING.split(formula)
     return "".join(part if index % 2 else re.sub(r"\b([A-Za-z_][A-Za-z0-9_.]*)\(",
                                                    lambda match: match.group(1).upper() + "(", part)
                    for index, part in enumerate(parts))

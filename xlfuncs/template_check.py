@@ -21,8 +21,9 @@ from .layout import CLIENT, PRODUCT_NAME
 from .product import Product
 from .products import PRODUCTS
 from .quote_sheet import QUOTE, formulas as cell_formulas
-from .workbook import (PAPER_POINTS, PLAIN_FORMAT, THEME_SLOTS, column_chars, contrast, font_size, key_cells,
-                       page_scale, printed, range_cells, row_height, series_sources, theme_colors, why_not_printed)
+from .workbook import (PAPER_POINTS, PLAIN_FORMAT, STRING, THEME_SLOTS, column_chars, contrast, font_size,
+                       key_cells, page_scale, printed, quoted_text, range_cells, row_height, series_sources,
+                       theme_colors, why_not_printed)
 
 SYMBOL_FONTS = {"wingdings", "wingdings2", "wingdings3", "webdings", "symbol", "marlett", "zapfdingbats",
                 "mtextra", "bookshelfsymbol7", "msreferencespecialty"}
@@ -38,7 +39,6 @@ EXTERNAL = re.compile(r"\[[^\]]*\]|\b(INDIRECT|WEBSERVICE|FILTERXML|RTD|CALL|REG
                       re.IGNORECASE)  # [book]Sheet!A1, [1]Sheet!A1, functions that reach outside, DDE (app|topic)
 OUTSIDE_PARTS = ("xl/externallinks/", "xl/connections.xml", "xl/querytables/", "xl/pivotcache", "xl/embeddings/",
                  "xl/activex/", "customxml/")  # links, data connections and queries, pivot caches, OLE objects
-STRING = re.compile(r'"[^"]*"')
 CALENDAR = {function.name for function in calendar.FUNCTIONS}
 OUR_FUNCTIONS = {function.name for product in PRODUCTS for function in product.functions} | CALENDAR
 CALLS = re.compile(r"\b([A-Z][A-Z0-9_.]*)\(")
@@ -139,8 +139,8 @@ def check_template(path: Path, product: Product) -> None:
     scale = page_scale(wb["Quote"])
     for name, cells in key_cells(wb["Quote"]).items():
         if not cells:
-            reasons = [f"Quote!{cell.coordinate} does not print: {why_not_printed(ws, cell)}" for ws in [wb["Quote"]]
-                       for row in ws.iter_rows() for cell in row if cell.value == f"={name}"]
+            reasons = [f"Quote!{cell.coordinate} does not print: {why_not_printed(wb['Quote'], cell)}"
+                       for row in wb["Quote"].iter_rows() for cell in row if cell.value == f"={name}"]
             raise refuse(path, f"its Quote sheet must show ={name} in a printed cell (inside its print area, "
                                f"legible){'; ' + reasons[0] if reasons else ''}")
         for cell in cells:
@@ -449,11 +449,10 @@ class PrintedPage:
         keys = [cell for cells in key_cells(ws).values() for cell in cells]
         for number, chart in enumerate(ws._charts, start=1):
             for series in chart.series:
-                literal = series.tx is not None and series.tx.strRef is not None and re.fullmatch(
-                    r'"([^"]*)"', series.tx.strRef.f or "")
-                if literal:
-                    self.check_text(f"the Quote sheet's chart {number}", literal.group(1))
-                elif series.tx is not None and series.tx.strRef is not None:
+                name_ref = series.tx.strRef if series.tx is not None else None
+                if name_ref is not None and quoted_text(name_ref.f) is not None:
+                    self.check_text(f"the Quote sheet's chart {number}", quoted_text(name_ref.f))
+                elif name_ref is not None:
                     raise self.refuse(f"its Quote sheet's chart {number} names a series from the cell "
                                       f"{series.tx.strRef.f}: series are named by the layout's text")
                 if series.tx is not None and series.tx.v:

@@ -419,12 +419,21 @@ def key_cells(ws) -> dict[str, list]:
 CHART_DATA = "Chart data"  # a client page's hidden sheet with its charts' source cells
 
 
+STRING = re.compile(r'("[^"]*")')  # quoted text in a formula (a doubled quote splits it in two, to the same effect)
+
+
+def quoted_text(formula: str | None) -> str | None:
+    """The text a formula that is only quoted text gives ("The Securities" gives The Securities), else None."""
+    match = STRING.fullmatch(formula or "")
+    return match.group(1)[1:-1] if match else None
+
+
 def series_sources(chart) -> list:
     """The references (numRef / strRef objects) a chart's series take values or names from (a
     name given as a quoted text, as LibreOffice writes one, is no reference)."""
     return [ref for series in chart.series for source in (series.val, series.xVal, series.yVal, series.cat, series.tx)
             for ref in (getattr(source, "numRef", None), getattr(source, "strRef", None))
-            if ref is not None and not re.fullmatch(r'"[^"]*"', ref.f or "")]
+            if ref is not None and quoted_text(ref.f) is None]
 
 
 def client_document(wb: Workbook, title: str) -> set[str]:
