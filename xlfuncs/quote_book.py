@@ -221,7 +221,7 @@ class Room:
         edge = max((high for _, _, high, _ in print_ranges(ws)), default=last)
         spill, column = 0.0, last + 1
         while column <= edge and f"{get_column_letter(column)}{cell.row}" not in occupied:
-            spill += column_width(ws, column)
+            spill += column_chars(ws, column)
             column += 1
         height = ws.row_dimensions[cell.row].height
         size = float(cell.font.sz or 11) if cell.font else 11.0
@@ -256,17 +256,13 @@ class Room:
         return None
 
 
-def column_width(ws, index: int) -> float:
-    return column_chars(ws, index)
-
-
 def room(ws, ref: str) -> tuple[float, int]:
     """The digits of the default font a cell's column holds (a merged cell: its columns'), and its last column."""
     columns = [column_index_from_string(ref.rstrip("0123456789"))]
     for merged in ws.merged_cells.ranges:
         if ref in merged:
             columns = range(merged.min_col, merged.max_col + 1)
-    return sum(column_width(ws, index) for index in columns), columns[-1]
+    return sum(column_chars(ws, index) for index in columns), columns[-1]
 
 
 def font_scale(cell) -> float:
