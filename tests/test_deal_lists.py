@@ -300,6 +300,14 @@ def test_a_ten_megabyte_json_cell_is_refused_before_it_is_converted(tmp_path):
                    (3, "W-202", "closes must have at most 1,000 entries, got 200,000")]
 
 
+def test_a_json_list_cut_off_inside_a_deal_too_long_to_read_is_refused_naming_the_file(tmp_path):
+    """Was: the message did not name the file."""
+    path = tmp_path / "deals.json"
+    path.write_text('[{"deal_id": "N-101", "closes": "' + "5907.55;" * 600_000)
+    with pytest.raises(DealListError, match=f"^{re.escape(str(path))}: cannot be read: the file ends inside a deal$"):
+        read_deals(path)
+
+
 def test_a_yaml_deal_with_more_values_than_any_deal_fails_alone(tmp_path):
     deals = [{k: v for k, v in example(i).items() if v} for i in ("N-101", "W-201", "W-203")]
     deals[1]["closes"] = [5907.55] * 3000

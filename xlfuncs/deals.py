@@ -299,7 +299,7 @@ def json_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
                 if ended:
                     raise DealListError(f"{path}: cannot be read: deal {number + 1}: {error.msg}") from None
                 if len(window) - at > RECORD_TEXT:  # no deal is that long: passed over, never decoded
-                    window, at, ended = skip_json_value(window, at, handle)
+                    window, at, ended = skip_json_value(window, at, handle, path)
                     record, end = {UNNAMED: f"the deal is longer than {RECORD_TEXT:,} characters of JSON"}, at
                     break
                 more = handle.read(max(1 << 16, len(window) - at))  # a large value: read on, doubling
@@ -321,7 +321,7 @@ def json_literal(value):
 JSON_STRUCTURE, JSON_STRING = re.compile(r'["{}\[\]]'), re.compile(r'["\\\\]')
 
 
-def skip_json_value(window: str, at: int, handle) -> tuple[str, int, bool]:
+def skip_json_value(window: str, at: int, handle, path: Path) -> tuple[str, int, bool]:
     """Read past the JSON value starting at `at` without building it, keeping only a bounded
     window: (the window, the position after the value, whether the file has ended)."""
     depth, in_string, ended, position = 0, False, False, at
@@ -329,7 +329,7 @@ def skip_json_value(window: str, at: int, handle) -> tuple[str, int, bool]:
         match = (JSON_STRING if in_string else JSON_STRUCTURE).search(window, position)
         if match is None or match.end() > len(window) - 1 and match[0] == "\\":
             if ended:
-                raise DealListError("cannot be read: the file ends inside a deal")
+                raise DealListError(f"{path}: cannot be read: the file ends inside a deal")
             rest = window[match.start():] if match is not None else ""  # an escape cut at the window's edge
             more = handle.read(1 << 16)
             window, position, ended = rest + more, 0, not more
