@@ -18,8 +18,8 @@ import sys
 
 import xlwings as xw
 
-from xlfuncs import excel
-from xlfuncs.fields import TermError
+from xlfuncs.core.fields import TermError
+from xlfuncs.excel import functions as excel
 
 
 def no_pyodide_probe() -> None:

@@ -43,10 +43,10 @@ def per_quote(deals_path: Path, folder: Path) -> None:
     """Milliseconds per quote and per openpyxl load+save of the template, same process, same run."""
     from openpyxl import load_workbook
 
-    from xlfuncs import quotes
-    from xlfuncs.deals import read_deals
+    from xlfuncs.batch import quotes
+    from xlfuncs.batch.deals import read_deals
+    from xlfuncs.batch.quote_files import Properties, QuoteBook
     from xlfuncs.products import BY_KEY
-    from xlfuncs.quote_book import Properties, QuoteBook
 
     deals, _ = read_deals(deals_path)
     for key in ("note", "warrant"):

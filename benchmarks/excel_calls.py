@@ -27,7 +27,7 @@ import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
 import udfs  # noqa: E402
-from xlfuncs import excel  # noqa: E402
+from xlfuncs.excel import functions as excel  # noqa: E402
 
 CELLS, BIG = 1000, 100_000
 TERMS = [[[100.0]], [[3.0]], [[0.10]], [[0.23]], [[0.10]], None]

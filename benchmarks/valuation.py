@@ -14,8 +14,10 @@ import tracemalloc
 import numpy as np
 
 import udfs
-from xlfuncs import excel, lookback, montecarlo, valuation
-from xlfuncs.market import Market
+from xlfuncs.core.market import Market
+from xlfuncs.engines import lookback, montecarlo
+from xlfuncs.excel import functions as excel
+from xlfuncs.products import buffer_note, lookback_warrant
 from xlfuncs.products.bearish_note import BearishBufferNote
 from xlfuncs.products.put_warrant import PutWarrant
 
@@ -37,9 +39,9 @@ def cold(func, *args):
     """Seconds for one uncached call (best of 5) and its result."""
     best = float("inf")
     for _ in range(5):
-        valuation.warrant_mc_value.cache_clear()
-        valuation.exact_value.cache_clear()
-        valuation.note_mc_value.cache_clear()
+        lookback_warrant.warrant_mc_value.cache_clear()
+        lookback_warrant.exact_value.cache_clear()
+        buffer_note.note_mc_value.cache_clear()
         montecarlo.scrambled_sobol.cache_clear()
         start = time.perf_counter()
         result = func(*args)
@@ -53,23 +55,23 @@ def main():
     given = excel.NOTE_VALUE.convert(*NOTE)
     note, market = BearishBufferNote.of(given), Market.of(given)
     calls = 20_000
-    core = min(timeit.repeat(lambda: valuation.note_value(note, market), number=calls, repeat=5)) / calls
+    core = min(timeit.repeat(lambda: buffer_note.note_value(note, market), number=calls, repeat=5)) / calls
     cell = min(timeit.repeat(lambda: udfs.NOTE_VALUE(*NOTE), number=calls, repeat=5)) / calls
-    print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in valuation.note_value)")
+    print(f"NOTE_VALUE: {cell * 1e6:.1f} us per Excel call ({core * 1e6:.1f} us in buffer_note.note_value)")
 
     given = excel.WARRANT_VALUE.convert(*WARRANT)
     model = PutWarrant.of(given), Market.of(given)
     seconds, [[exact]] = cold(udfs.WARRANT_VALUE, *WARRANT)
     lookback.POINTS_PER_STDEV, lookback.TAILS = 2 * lookback.POINTS_PER_STDEV, 10.0
-    valuation.exact_value.cache_clear()
-    fine = valuation.exact_value(*model)
+    lookback_warrant.exact_value.cache_clear()
+    fine = lookback_warrant.exact_value(*model)
     lookback.POINTS_PER_STDEV, lookback.TAILS = lookback.POINTS_PER_STDEV / 2, 7.5
     print(f"WARRANT_VALUE: {exact:.8f} in {seconds * 1e3:.2f} ms; against a grid twice as fine with wider "
           f"tails: {abs(exact - fine):.1e}")
     mc_seconds, [[value, stderr]] = cold(udfs.WARRANT_MC_VALUE, *WARRANT)
-    paths = valuation.warrant_mc_value(*model, montecarlo.MonteCarlo()).paths
+    paths = lookback_warrant.warrant_mc_value(*model, montecarlo.MonteCarlo()).paths
     tracemalloc.start()
-    valuation.warrant_mc_value.cache_clear()
+    lookback_warrant.warrant_mc_value.cache_clear()
     udfs.WARRANT_MC_VALUE(*WARRANT)
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

@@ -4,24 +4,25 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("core", "engines", "products", "excel", "workbooks", "batch")
 
 
 def test_every_xlfuncs_package_is_in_the_wheel():
     pyproject = (ROOT / "pyproject.toml").read_text()
-    listed = ast.literal_eval(re.search(r"^packages = (\[.*\])$", pyproject, re.M)[1])
+    listed = ast.literal_eval(re.search(r"^packages = (\[.*?\])$", pyproject, re.M | re.S)[1])
     packages = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "xlfuncs").rglob("__init__.py")}
-    assert packages == {"xlfuncs", "xlfuncs.products"}
-    assert sorted(listed) == sorted(packages | {"xlfuncs.workbooks"})  # the templates, from workbooks/
-    assert 'package-dir = {"xlfuncs.workbooks" = "workbooks"}' in pyproject
+    assert packages == {"xlfuncs", *(f"xlfuncs.{layer}" for layer in LAYERS)}
+    assert sorted(listed) == sorted(packages | {"xlfuncs.templates"})  # the templates, from workbooks/
+    assert 'package-dir = {"xlfuncs.templates" = "workbooks"}' in pyproject
 
 
 def test_an_installed_package_uses_its_own_templates(tmp_path, monkeypatch):
     """A user's workbooks/ folder beside an installed xlfuncs (pip --target, vendored code) is not
     taken for the package's templates."""
-    from xlfuncs import quotes
-    (tmp_path / "xlfuncs" / "workbooks").mkdir(parents=True)
+    from xlfuncs.batch import quotes
+    (tmp_path / "xlfuncs" / "templates").mkdir(parents=True)
     (tmp_path / "workbooks").mkdir()
-    monkeypatch.setattr(quotes, "__file__", str(tmp_path / "xlfuncs" / "quotes.py"))
-    assert quotes.template_folder() == tmp_path / "xlfuncs" / "workbooks"
-    (tmp_path / "xlfuncs" / "workbooks").rmdir()  # a checkout: the templates beside the package
+    monkeypatch.setattr(quotes, "__file__", str(tmp_path / "xlfuncs" / "batch" / "quotes.py"))
+    assert quotes.template_folder() == tmp_path / "xlfuncs" / "templates"
+    (tmp_path / "xlfuncs" / "templates").rmdir()  # a checkout: the templates beside the package
     assert quotes.template_folder() == tmp_path / "workbooks"

@@ -56,9 +56,9 @@ def main(argv=None) -> int:
         return 0
     extra = "batch" if args.command == "quote" else "workbooks"
     try:  # the workbook and batch libraries come with the extras, not with the Excel functions
-        from .templates import build_templates
+        from .workbooks.builder import build_templates
         if args.command == "quote":
-            from .quotes import main as quote_main
+            from .batch.quotes import main as quote_main
     except ImportError as error:
         print(f"xlfuncs {args.command} needs the {extra} extra ({error.name} is missing): "
               f"python3 -m pip install 'xlfuncs[{extra}]'", file=sys.stderr)

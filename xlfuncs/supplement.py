@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .products.bearish_note import EXAMPLES, SUPPLEMENT as NOTE
-from .products.put_warrant import SUPPLEMENT as WARRANT, SUPPLEMENT_TABLES, PutWarrant, table_finals
+from .products.bearish_note import EXAMPLES
+from .products.bearish_note import SUPPLEMENT as NOTE
+from .products.put_warrant import SUPPLEMENT as WARRANT
+from .products.put_warrant import SUPPLEMENT_TABLES, PutWarrant, table_finals
 
 NOTE_EXAMPLE_FINALS = tuple(EXAMPLES.values())
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..product import Product
-from .buffer_note import MARKET, TARGET_VALUE, BufferNote, note_fields, note_functions, note_layout, note_quote
+from ..engines.montecarlo import MonteCarlo
+from .buffer_note import (
+    MARKET,
+    TARGET_VALUE,
+    BufferNote,
+    note_fields,
+    note_functions,
+    note_layout,
+    note_quote,
+)
+from .product import Product
 
 TITLE = "Bearish Buffer Securities"
 
@@ -55,4 +64,6 @@ PRODUCT = Product(
     key="note", prefix="NOTE", title=TITLE, contract=BearishBufferNote, market_fields=MARKET,
     functions=note_functions("NOTE", BearishBufferNote, TITLE, "Highest final underlying value at which the note "
                                                                "still pays at least price."),
-    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout, template="bearish_buffer_note.xlsx")
+    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout,
+    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.",
+    template="bearish_buffer_note.xlsx", settings=MonteCarlo)

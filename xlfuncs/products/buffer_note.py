@@ -11,25 +11,64 @@ favourable return is r = s (final - initial) / initial and the payment per secur
     max(P (1 + r + b), m P)   r < -b
 
 Its replication (principal plus options, see legs), every payment discounted at the issuer's
-funding rate, values it in closed form (valuation.py).
+funding rate, values it in closed form (engines/replication.py); a Monte Carlo of the final
+value checks it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
-from .. import valuation
-from ..layout import (GREEK_HEADERS, NOTE_MODEL_INPUTS, ArrayRow, Fields, Layout, Notes, Page, Payout, Row, Scenarios,
-                      call, inputs, issue_rows, quote_closing, quote_opening, shown)
-from ..fields import (AMOUNT_MIN, DEFAULT_AMOUNT, INITIAL, PAYMENT_MAX, PRICE, Contract, Field, amount, date,
-                      fraction, in_order, require, table)
-from ..market import Market
-from ..montecarlo import DEFAULT_SEED, MonteCarlo
-from ..product import Function, Quote, change, chosen_columns, final_values
+from ..core.fields import (
+    AMOUNT_MIN,
+    DEFAULT_AMOUNT,
+    INITIAL,
+    PAYMENT_MAX,
+    PRICE,
+    Contract,
+    Field,
+    TermError,
+    amount,
+    date,
+    fraction,
+    in_order,
+    require,
+    table,
+)
+from ..core.market import Market, near_initial
+from ..engines import replication
+from ..engines.black_scholes import display_greeks
+from ..engines.montecarlo import (
+    DEFAULT_SEED,
+    Estimate,
+    MonteCarlo,
+    final_value_estimate,
+)
+from ..engines.solvers import solve_rising
+from .layout import (
+    GREEK_HEADERS,
+    NOTE_MODEL_INPUTS,
+    ArrayRow,
+    Fields,
+    Layout,
+    Notes,
+    Page,
+    Payout,
+    Row,
+    Scenarios,
+    call,
+    inputs,
+    issue_rows,
+    quote_closing,
+    quote_opening,
+    shown,
+)
+from .product import Function, Quote, change, chosen_columns, final_values
 
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
@@ -171,9 +210,75 @@ class BufferNote(Contract):
         """The maximum return from which a higher one changes no payment (bounded by its rule)."""
         return min(self.FIELDS["max_return"].high, self.participation * self.MOST_FAVOURABLE)
 
+# Valuation: the replication in closed form, a Monte Carlo of the final value, the cap solver
+
+FORWARD_RANGE = 1e6  # a note's forward within this factor of its initial value
+
+
+def note_times(note: BufferNote, market: Market) -> tuple[float, float]:
+    """Years to the note's fixing and payment, with the dates checked to be in order."""
+    note.need("final_date", "payment_date", "funding_spread")
+    in_order(("as_of", market.as_of), ("final_date", note.final_date), ("payment_date", note.payment_date))
+    return market.time_to(note.final_date), market.time_to(note.payment_date)
+
+
+def valued_note(note: BufferNote, market: Market) -> None:
+    """A TermError unless the note can be valued accurately in `market`: spot near the initial
+    value, and the forward too (options far in the money are worth about the forward each, and
+    their differences would lose the value to rounding)."""
+    near_initial("spot", market.spot, note.initial)
+    t_fix = note_times(note, market)[0]
+    forward = market.spot * np.exp(min((market.rate - market.div_yield) * t_fix, 700.0))
+    if not note.initial / FORWARD_RANGE <= forward <= note.initial * FORWARD_RANGE:
+        raise TermError(f"div_yield must keep the forward to final_date within a factor of {FORWARD_RANGE:g} of "
+                        f"initial ({note.initial:g}): with rate {market.rate:g} and div_yield {market.div_yield:g} "
+                        f"it is {forward:.4g}")
+
+
+def note_value(note: BufferNote, market: Market) -> float:
+    """Closed-form value per security: the principal plus the option legs of the replication,
+    all discounted at rate + funding_spread, held between the present values of the lowest and
+    the largest payment."""
+    valued_note(note, market)
+    return replication.value(note.principal, note.legs(), note.final_date, note.payment_date, market,
+                             note.funding_spread, note.lowest_payment, note.maximum_payment)
+
+
+def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
+    """Delta, gamma, vega, theta, rho of the note per security (display units, see display_greeks)."""
+    valued_note(note, market)
+    return display_greeks(replication.greeks_per_unit(note.principal, note.legs(), note.final_date,
+                                                      note.payment_date, market, note.funding_spread))
+
+
+@lru_cache(maxsize=1024)
+def note_mc_value(note: BufferNote, market: Market, settings: MonteCarlo | None = None) -> Estimate:
+    """Monte Carlo value of the note: the principal plus the simulated payment beyond it, all
+    discounted at rate + funding_spread, with the discounted final underlying value as control
+    variate. Once the final value is fixed (as_of on or after final_date) the payment is known:
+    the closed form, no error."""
+    valued_note(note, market)
+    t_fix, t_pay = note_times(note, market)
+    if t_fix <= 0:
+        return Estimate(note_value(note, market), 0.0, 0)
+    largest = max(note.maximum_payment - note.principal, note.principal - note.lowest_payment)
+    return final_value_estimate(note.payment, note.principal, market, t_fix,
+                                replication.discount(market, note.funding_spread, t_pay), settings or MonteCarlo(),
+                                largest)
+
+
+def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
+    """The maximum return at which the note's closed-form value equals `target_value`."""
+    out_of_reach = note.cap_out_of_reach
+    reach = "cap out of reach" if out_of_reach < note.FIELDS["max_return"].high else f"max_return {out_of_reach:g}"
+    return solve_rising(target_value, lambda cap: note_value(replace(note, max_return=cap), market), "max_return",
+                        "maximum return", out_of_reach,
+                        ("no upside", reach, "the final values the model gives do not reach a cap there"),
+                        1e-9 * note.principal)
+
 
 def note_quote(note: BufferNote, market: Market) -> Quote:
-    return Quote(valuation.note_value(note, market), valuation.note_greeks(note, market), note.principal_breakeven)
+    return Quote(note_value(note, market), note_greeks(note, market), note.principal_breakeven)
 
 
 def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> tuple[Function, ...]:
@@ -195,17 +300,17 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> t
                  lambda v: chosen_columns(np.atleast_2d(note(v).table(v["finals"])), v["columns"]), True),
         Function(f"{prefix}_VALUE", f"Closed-form value per security of the {title} (principal plus puts and calls, "
                                     "discounted at rate + funding_spread).",
-                 VALUATION, lambda v: valuation.note_value(note(v), Market.of(v))),
+                 VALUATION, lambda v: note_value(note(v), Market.of(v))),
         Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per security of the {title} and its standard error, "
                                        "as a 1x2 row.", (*VALUATION, "paths", "seed"),
-                 lambda v: mc_row(valuation.note_mc_value(note(v), Market.of(v), MonteCarlo.of(v)))),
+                 lambda v: mc_row(note_mc_value(note(v), Market.of(v), MonteCarlo.of(v)))),
         Function(f"{prefix}_GREEKS", "Note delta (per index point), gamma, vega (per vol point), theta (per day), "
                                      "rho (per 1%): 1x5 row.", VALUATION,
-                 lambda v: np.atleast_2d(valuation.note_greeks(note(v), Market.of(v)))),
+                 lambda v: np.atleast_2d(note_greeks(note(v), Market.of(v)))),
         Function(f"{prefix}_SOLVE_MAX_RETURN", "Maximum return (fraction of principal) at which the note's value "
                                                "equals target_value.",
                  ("target_value", *(name for name in VALUATION if name != "max_return")),
-                 lambda v: valuation.solve_max_return(v["target_value"], note({**v, "max_return": 0.0}),
+                 lambda v: solve_max_return(v["target_value"], note({**v, "max_return": 0.0}),
                                                       Market.of(v))),
     )
 
@@ -244,7 +349,7 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
     example_table = call(product, "TABLE", finals="ExampleFinals", initial="ExampleInitial", columns="{2,3,4}")
     scenario_headers = ("Final underlying value", "Underlying return", "Payment at maturity", "Total return")
     term_sheet = Page("Term Sheet", (38, 38, 62), heading, subtitle, (
-        Fields("Key terms", (*issue_rows(cusip_isin), *inputs(fields, ("principal",), terms, notes),
+        Fields("Key terms", (*issue_rows(product, cusip_isin), *inputs(fields, ("principal",), terms, notes),
                              *(Row(label, day, "date", name, True) for label, (name, day) in DATES.items()),
                              *inputs(fields, ("final_date", "payment_date", "initial", "participation", "buffer",
                                               "max_return", "min_payment"), terms, notes))),
@@ -278,9 +383,9 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
             "seed": "same inputs and seed, same digits"})),
         Fields("Value per security", (
             Row("Estimated value (closed form)", "=" + value, "money", "EstimatedValue", key=True,
-                twin=lambda note, market: valuation.note_value(note, market)),
+                twin=lambda note, market: note_value(note, market)),
             Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent", "EstimatedValuePercent",
-                twin=lambda note, market: valuation.note_value(note, market) / note.principal))),
+                twin=lambda note, market: note_value(note, market) / note.principal))),
         ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
                  (None, "StdError")),
         Fields(None, (Row("Breakeven final value", "=Breakeven", "level"),)),

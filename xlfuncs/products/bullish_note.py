@@ -8,8 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..product import Product
-from .buffer_note import MARKET, TARGET_VALUE, BufferNote, note_fields, note_functions, note_layout, note_quote
+from ..engines.montecarlo import MonteCarlo
+from .buffer_note import (
+    MARKET,
+    TARGET_VALUE,
+    BufferNote,
+    note_fields,
+    note_functions,
+    note_layout,
+    note_quote,
+)
+from .product import Product
 
 TITLE = "Buffer Securities"
 
@@ -53,4 +62,6 @@ PRODUCT = Product(
     key="bullish_note", prefix="BULL_NOTE", title=TITLE, contract=BullishBufferNote, market_fields=MARKET,
     functions=note_functions("BULL_NOTE", BullishBufferNote, TITLE, "Lowest final underlying value at which the "
                                                                     "note still pays at least price."),
-    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout, template="buffer_note.xlsx")
+    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout,
+    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.",
+    template="buffer_note.xlsx", settings=MonteCarlo)

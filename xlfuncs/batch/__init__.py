@@ -1,0 +1,1 @@
+"""Batch runs: deal lists, template checks, the quote sheet, quote files, PDFs and the run itself."""

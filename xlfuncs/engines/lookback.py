@@ -1,0 +1,218 @@
+"""Lookback spreads: an exact engine that propagates the lookback's distribution, and a Monte Carlo.
+
+A lookback spread (LookbackSpread) pays, per unit of notional, an option on F/L struck at a
+fraction of 1 less the same option on F/initial: puts below the highest close of a window
+(direction +1), calls above the lowest (direction -1). By homogeneity the long leg, notional/L
+options struck at k x L on the spot S at the window's end, is notional x an option on S/L struck
+at k, so only Y = d log(L/S) >= 0 matters (d the direction). Over each remaining window trading
+day Y is a random walk reflected at 0 (a Lindley recursion):
+
+    Y_j = max(Y_{j-1} - d X_j, 0),   X_j ~ N((rate - div_yield - vol^2/2) dt_j, vol^2 dt_j)
+
+Its law is a mass `a` at 0 plus a density f on (0, inf). Each day f is carried by a Gaussian
+convolution, computed on a uniform grid with the sinc rule for integrals over a half line
+(Stenger): the grid goes on below 0 with the density's smooth continuation, so the cut at 0
+costs no accuracy and the error falls like exp(-pi^2 R^2 / 2) with R grid points per standard
+deviation of a day's move. The long leg is then the closed-form put at the window's end
+integrated against Y's law; the short leg does not depend on the lookback and is closed form.
+The engines know the schedule (times from as_of), the lookback so far and the spread, never a
+product.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.fft import irfft, next_fast_len, rfft
+from scipy.special import log_ndtr, ndtr, sici
+
+from ..core.fields import TermError
+from ..core.market import Market
+from .black_scholes import normal_pdf, option_value
+from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
+
+TAILS = 7.5           # standard deviations kept on each side: the mass beyond is below 1e-13
+POINTS_PER_STDEV = 2.5  # grid points per standard deviation of the narrowest move
+MAX_GRID_POINTS = 1 << 18
+MAX_GRID_WORK = MAX_GRID_POINTS * 8  # grid points x days carried
+
+
+@dataclass(frozen=True)
+class LookbackSpread:
+    """What the lookback engines price, per warrant: notional/L options struck at
+    lookback_strike x L (L the lookback: the highest close for `direction` +1, the lowest for
+    -1), less notional/initial options struck at initial_strike x initial. Puts below the
+    highest close, calls above the lowest; the long leg never pays less than the short one."""
+
+    direction: int
+    notional: float
+    initial: float
+    lookback_strike: float
+    initial_strike: float
+
+    @property
+    def is_call(self) -> bool:
+        return self.direction < 0
+
+    def long_leg(self, lookback, spot, t_fix: float, t_pay: float, vol: float, rate: float, div_yield: float):
+        """notional/L options struck at lookback_strike x L; vectorised over spot and lookback."""
+        lookback = np.asarray(lookback, float)
+        return self.notional / lookback * option_value(self.is_call, spot, self.lookback_strike * lookback, t_fix,
+                                                       t_pay, vol, rate, div_yield)
+
+    def short_leg(self, spot, t_fix: float, t_pay: float, vol: float, rate: float, div_yield: float):
+        """notional/initial options struck at initial_strike x initial."""
+        return self.notional / self.initial * option_value(self.is_call, spot, self.initial_strike * self.initial,
+                                                           t_fix, t_pay, vol, rate, div_yield)
+
+    def value(self, lookback, spot, t_fix: float, t_pay: float, vol: float, rate: float, div_yield: float):
+        """The spread with the lookback known: its long leg less its short leg."""
+        args = (t_fix, t_pay, vol, rate, div_yield)
+        return self.long_leg(lookback, spot, *args) - self.short_leg(spot, *args)
+
+
+def normal_density(x, stdev):
+    return normal_pdf(x / stdev) / stdev
+
+
+@lru_cache(maxsize=64)
+def half_line_weights(first: int, count: int, step: float) -> np.ndarray:
+    """Sinc-rule weights for the integral over [0, inf) of a smooth function sampled at k x step,
+    k = first .. first + count - 1: step x (1/2 + Si(pi k) / pi)."""
+    k = np.arange(first, first + count)
+    return step * (0.5 + sici(np.pi * k)[0] / np.pi)
+
+
+def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_expiry: float, t_settle: float,
+                      vol: float, rate: float, div_yield: float) -> float:
+    """E[notional x discounted option on S/L at the window's end] with Y = d log(L/S) starting
+    at y0 and moving on the window days at `times` (years from as_of, increasing)."""
+    d = spread.direction
+    drift = d * (rate - div_yield - 0.5 * vol * vol)  # of -d X, the walk's step before reflection
+    steps = np.diff(times, prepend=0.0)
+    horizon = times[-1]
+    sign, k = (1.0 if spread.is_call else -1.0), spread.lookback_strike
+
+    def final_value(y):  # the long leg's value at the window's end, as a function of Y there (S/L = e^{-d Y})
+        return spread.notional * option_value(spread.is_call, np.exp(-d * y), k, to_expiry, t_settle,
+                                              vol, rate, div_yield)
+
+    def last_day_value(y):
+        """Expiration on the last window day: the payment's expectation over that day's move
+        from Y = y, exact (the payoff's kink makes a grid integral converge slowly). Y's new
+        value is max(Z, 0), Z normal; the option on e^{-d Y} pays where Z > kink."""
+        mean, stdev = y - drift * steps[-1], vol * math.sqrt(steps[-1])
+        kink = max(0.0, sign * math.log(k))
+        with np.errstate(over="ignore"):
+            value = (max(-sign * (k - 1), 0.0) * ndtr(-mean / stdev) - sign * k * ndtr((mean - kink) / stdev)
+                     + sign * np.exp(-d * mean + stdev ** 2 / 2 + log_ndtr((mean - d * stdev ** 2 - kink) / stdev)))
+        return spread.notional * math.exp(-rate * t_settle) * value
+
+    payoff = final_value if to_expiry > 0 else last_day_value
+    carried = steps if to_expiry > 0 else steps[:-1]
+    if carried.size == 0:
+        return float(payoff(np.array(y0)))
+
+    # Moves of the days after the first (carried on the grid), and the final payoff's scale.
+    moves = list(carried[1:]) + ([to_expiry] if to_expiry > 0 else [steps[-1]])
+    narrowest = vol * math.sqrt(min([carried[0], *moves]))
+    step = narrowest / POINTS_PER_STDEV
+    reach = max(TAILS * vol * math.sqrt(dt) + abs(drift) * dt for dt in moves)
+    below = 2 * reach                   # the grid goes on below 0 for the sinc rule
+    above = max(y0, 0.0) + max(0.0, -drift) * horizon + TAILS * vol * math.sqrt(horizon)
+    first, last = -math.ceil(below / step), math.ceil(above / step)
+    count = last - first + 1
+    if count > MAX_GRID_POINTS or count * len(carried) > MAX_GRID_WORK:
+        raise TermError(f"these inputs need a grid of {count} points over {len(carried)} days: "
+                        "vol is too low against the drift (rate - div_yield) over the time to the "
+                        "window's end (raise vol, or bring as_of nearer the window)")
+    y = step * np.arange(first, last + 1)
+    weights = half_line_weights(first, count, step)
+    # Below 0 the density's continuation is faded out smoothly, so the grid can end at -below;
+    # at 0 the fade is 1 to within 1e-13.
+    fade = ndtr((y + below / 2) / (below / (2 * TAILS)))
+
+    length = next_fast_len(2 * count - 1)  # circular convolution that is linear where it is read
+    moves_by_length = {}
+
+    def move(dt):
+        """One day's move of dt years on the grid: kernel spectrum, entry density from the
+        mass at 0, odds of staying at 0 from there and from each grid point."""
+        if dt not in moves_by_length:
+            mean, stdev = drift * dt, vol * math.sqrt(dt)
+            kernel = normal_density(step * np.arange(-(count - 1), count) + mean, stdev)
+            moves_by_length[dt] = (rfft(kernel, length), normal_density(y + mean, stdev),
+                                   float(ndtr(mean / stdev)), ndtr((mean - y) / stdev))
+        return moves_by_length[dt]
+
+    mean, stdev = y0 - drift * carried[0], vol * math.sqrt(carried[0])
+    at_zero = float(ndtr(-mean / stdev))
+    density = normal_density(y - mean, stdev)
+    for dt in np.round(carried[1:], 12):
+        spectrum, from_zero, stay_from_zero, stay = move(dt)
+        weighted = weights * fade * density
+        density = at_zero * from_zero + irfft(rfft(weighted, length) * spectrum, length)[count - 1:2 * count - 1]
+        at_zero = at_zero * stay_from_zero + float(weighted @ stay)
+    return float(at_zero * payoff(np.array(0.0)) + np.sum(weights * fade * density * payoff(y)))
+
+
+def exact_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,
+                t_expiry: float, t_settle: float) -> float:
+    """Value per warrant: the long leg by the reflected walk, less the closed-form short leg.
+
+    `window_times` are the remaining window trading days in years from as_of."""
+    spot, vol, rate, div_yield = market.spot, market.vol, market.rate, market.div_yield
+    args = (vol, rate, div_yield)
+    y0 = spread.direction * math.log(lookback_so_far / spot)
+    horizon = window_times[-1] if len(window_times) else 0.0
+    drift = spread.direction * (rate - div_yield - 0.5 * vol * vol)
+    if len(window_times) == 0 or y0 - max(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon) > 0:
+        # No window day left, or the spot cannot reach the lookback so far (odds below 1e-13):
+        # the strikes are known.
+        return float(spread.value(lookback_so_far, spot, t_expiry, t_settle, *args))
+    long = expected_long_leg(spread, y0, np.asarray(window_times, float), t_expiry - horizon, t_settle, *args)
+    # The payment is never negative (the long leg dominates); only rounding could say so.
+    return max(long - float(spread.short_leg(spot, t_expiry, t_settle, *args)), 0.0)
+
+
+def mc_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,
+             t_expiry: float, t_settle: float, settings: MonteCarlo) -> Estimate:
+    """Value per warrant with its standard error.
+
+    While the window is open, paths are simulated exactly on its remaining trading days; at
+    the window's end the payment's conditional expectation is a closed-form spread, so the last
+    step to expiration is not simulated. Control variate: the spread with the strikes known
+    today (lookback so far), whose value today is closed form. After the window the value is
+    that closed form, with no error."""
+    args = (market.vol, market.rate, market.div_yield)
+    known_strikes = float(spread.value(lookback_so_far, market.spot, t_expiry, t_settle, *args))
+    if window_times.size == 0:
+        return Estimate(known_strikes, 0.0, 0)
+    to_expiry = t_expiry - window_times[-1]
+    extreme = np.max if spread.direction > 0 else np.min
+    reached = np.maximum if spread.direction > 0 else np.minimum
+
+    def sample(z):
+        path = lognormal_paths(market.spot, window_times, market.vol, market.rate - market.div_yield, z)
+        lookback = reached(lookback_so_far, extreme(path, axis=1))
+        window_end = path[:, -1]
+        short = spread.short_leg(window_end, to_expiry, t_settle, *args)
+        return (spread.long_leg(lookback, window_end, to_expiry, t_settle, *args) - short,
+                spread.long_leg(lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
+
+    largest = largest_payment(spread, lookback_so_far, market, window_times) * np.exp(-market.rate * t_settle)
+    return estimate(sample, window_times.size, known_strikes, settings, spread.notional, largest)
+
+
+def largest_payment(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times) -> float:
+    """The most the spread pays on any path the Monte Carlo can draw (its error floors' scale):
+    notional x lookback_strike for puts below the highest close; for calls above the lowest,
+    the payment at the short strike with the lowest close TAILS deviations down."""
+    if spread.direction > 0:
+        return spread.notional * spread.lookback_strike
+    horizon, vol = window_times[-1], market.vol
+    drift = market.rate - market.div_yield - 0.5 * vol * vol
+    lowest = min(lookback_so_far, market.spot * math.exp(min(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon)))
+    return spread.notional * (spread.initial_strike * spread.initial / lowest - spread.lookback_strike)

@@ -1,0 +1,1 @@
+"""Workbooks: sheet styles and helpers, xlsx editing, the template builder and the formulas calculation."""
