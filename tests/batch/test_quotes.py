@@ -19,7 +19,7 @@ import yaml
 from xlfuncs.batch import deals as deal_lists
 from xlfuncs.batch import quotes
 from xlfuncs.core.market import Market
-from xlfuncs.products import buffer_note, lookback_warrant
+from xlfuncs.products import PRODUCTS, buffer_note, lookback_warrant
 from xlfuncs.products.bullish_note import BullishBufferNote
 from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.workbooks.sheets import INPUT_FILL
@@ -175,8 +175,9 @@ def test_rerun_skips_up_to_date_quotes_rebuilds_changed_ones_and_force(tmp_path)
     assert sorted(r["status"] for r in records) == ["written", "written"]
 
 
+KEYS = [product.key for product in PRODUCTS]  # note, warrant and bullish_note, then any added
 BAD_ROWS = [
-    ({"deal_id": "X-1", "product": "bond"}, "product must be note, warrant or bullish_note, got 'bond'"),
+    ({"deal_id": "X-1", "product": "bond"}, f"product must be {', '.join(KEYS[:-1])} or {KEYS[-1]}, got 'bond'"),
     ({"deal_id": "X-2", "buffer": ""}, "buffer is required for a note"),
     ({"deal_id": "X-3", "buffer": "1.5"}, "buffer must be a fraction: 1.5% is 0.015, got 1.5"),
     ({"deal_id": "X-4", "initial": "4,55O.58"}, "initial must be a number, got '4,55O.58'"),

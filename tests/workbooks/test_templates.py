@@ -8,8 +8,9 @@ import numpy as np
 import openpyxl
 import pytest
 
-from xlfuncs.products import BEARISH_NOTE, BULLISH_NOTE, PRODUCTS, PUT_WARRANT
+from xlfuncs.products import BEARISH_NOTE, BULLISH_NOTE, PRODUCTS, PUT_WARRANT, buffer_note
 from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
+from xlfuncs.products.lookback_warrant import LookbackWarrant
 from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.workbooks import builder as templates
 from xlfuncs.workbooks.calculation import Calculation
@@ -28,14 +29,14 @@ WARRANT = ROOT / "workbooks" / PUT_WARRANT.template
 BULLISH = ROOT / "workbooks" / BULLISH_NOTE.template
 ALL = [ROOT / "workbooks" / product.template for product in PRODUCTS]
 BY_FILE = {product.template: product for product in PRODUCTS}
-REQUIRED_NAMES = {
-    BULLISH: {"Initial", "Participation", "Buffer", "MaxReturn", "MinPayment", "Principal", "ScenarioFinals",
-              "ScenarioPayments", "Breakeven", "EstimatedValue", "StdError"},
-    NOTE: {"Initial", "Participation", "Buffer", "MaxReturn", "MinPayment", "Principal", "ScenarioFinals",
-           "ScenarioPayments", "Breakeven", "EstimatedValue", "StdError"},
-    WARRANT: {"Initial", "Lookback", "UpperStrike", "LowerStrike", "Premium", "Notional", "Breakeven",
-              "ScenarioFinals", "ScenarioPayments", "EstimatedValue", "StdError", "Closes"},
+FAMILY_NAMES = {  # what every template of a family names
+    buffer_note.BufferNote: {"Initial", "Participation", "Buffer", "MaxReturn", "MinPayment", "Principal",
+                             "ScenarioFinals", "ScenarioPayments", "Breakeven", "EstimatedValue", "StdError"},
+    LookbackWarrant: {"Initial", "Lookback", "UpperStrike", "LowerStrike", "Premium", "Notional", "Breakeven",
+                      "ScenarioFinals", "ScenarioPayments", "EstimatedValue", "StdError", "Closes"},
 }
+REQUIRED_NAMES = {ROOT / "workbooks" / product.template: names for product in PRODUCTS
+                  for family, names in FAMILY_NAMES.items() if issubclass(product.contract, family)}
 
 
 class Template:
