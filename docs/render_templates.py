@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from xlfuncs import xlsx
+from xlfuncs.workbooks import xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_QUOTES = {"note": "N-101", "warrant": "W-203", "bullish_note": "B-401"}  # a bundled deal of each product
