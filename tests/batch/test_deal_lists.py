@@ -362,3 +362,18 @@ def test_unicode_ids_name_their_files_and_windows_devices_fail_their_deal(tmp_pa
     assert by_id["con.txt"]["message"] == ("deal_id 'con.txt' would name the file con.txt.xlsx, which names the "
                                            "Windows device CON: choose another id")
     assert listing(tmp_path / "out") == sorted(["summary.csv", "Zürich-7.xlsx", "हिन्दी.xlsx"])  # its marks kept
+
+
+def test_a_product_without_a_monte_carlo_check_has_no_paths_or_seed_and_is_quoted_without_them(monkeypatch):
+    """Only a family knows that its products have a Monte Carlo check (Product.settings)."""
+    from dataclasses import replace
+
+    from xlfuncs.batch import deals
+    row = next(r for r in example_rows() if r["deal_id"] == "N-101")
+    with_check = quotes.analyse(deals.parse_deal(2, row))
+    monkeypatch.setitem(deals.BY_KEY, "note", replace(deals.BY_KEY["note"], settings=None))
+    assert {"paths", "seed"}.isdisjoint(deals.BY_KEY["note"].deal_fields)
+    deal = deals.parse_deal(2, {**row, "paths": "", "seed": ""})
+    assert deal.objects()[2] is None and quotes.analyse(deal) == with_check
+    with pytest.raises(deals.DealError, match="^paths is not a term of a note$"):
+        deals.parse_deal(2, {**row, "paths": "2000"})
