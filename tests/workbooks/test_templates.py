@@ -115,8 +115,7 @@ def test_layout_names_config_and_legacy_array_formulas(path):
     formula = ws[anchor].value
     assert isinstance(formula, openpyxl.worksheet.formula.ArrayFormula)  # legacy CSE, not a spill
     # the scenario columns are our table function's, not the math rewritten as Excel formulas
-    assert formula.text.startswith(("=NOTE_TABLE(ScenarioFinals,Initial,", "=WARRANT_TABLE(ScenarioFinals,",
-                                    "=BULL_NOTE_TABLE(ScenarioFinals,Initial,"))
+    assert formula.text.startswith(f"={BY_FILE[path.name].prefix}_TABLE(ScenarioFinals,Initial,")
     assert "_xlfn" not in zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
     assert len(wb["Payout"]._charts) == 1 and len(wb["Quote"]._charts) == 1
 
