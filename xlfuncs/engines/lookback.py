@@ -13,7 +13,7 @@ Its law is a mass `a` at 0 plus a density f on (0, inf). Each day f is carried b
 convolution, computed on a uniform grid with the sinc rule for integrals over a half line
 (Stenger): the grid goes on below 0 with the density's smooth continuation, so the cut at 0
 costs no accuracy and the error falls like exp(-pi^2 R^2 / 2) with R grid points per standard
-deviation of a day's move. The long leg is then the closed-form put at the window's end
+deviation of a day's move. The long leg is then the closed-form option at the window's end
 integrated against Y's law; the short leg does not depend on the lookback and is closed form.
 The engines know the schedule (times from as_of), the lookback so far and the spread, never a
 product.
@@ -104,7 +104,7 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
         from Y = y, exact (the payoff's kink makes a grid integral converge slowly). Y's new
         value is max(Z, 0), Z normal; the option on e^{-d Y} pays where Z > kink."""
         mean, stdev = y - drift * steps[-1], vol * math.sqrt(steps[-1])
-        kink = max(0.0, sign * math.log(k))
+        kink = max(0.0, sign * math.log(k)) if k > 0 else 0.0  # a call struck at 0 pays from Z = 0
         with np.errstate(over="ignore"):
             value = (max(-sign * (k - 1), 0.0) * ndtr(-mean / stdev) - sign * k * ndtr((mean - kink) / stdev)
                      + sign * np.exp(-d * mean + stdev ** 2 / 2 + log_ndtr((mean - d * stdev ** 2 - kink) / stdev)))
@@ -121,7 +121,10 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
     step = narrowest / POINTS_PER_STDEV
     reach = max(TAILS * vol * math.sqrt(dt) + abs(drift) * dt for dt in moves)
     below = 2 * reach                   # the grid goes on below 0 for the sinc rule
-    above = max(y0, 0.0) + max(0.0, -drift) * horizon + TAILS * vol * math.sqrt(horizon)
+    # A call's payoff grows as e^Y, which tilts the weight of Y's law up by vol^2 per year: the grid reaches
+    # that much further.
+    tilt = vol * vol * horizon if spread.is_call else 0.0
+    above = max(y0, 0.0) + max(0.0, -drift) * horizon + tilt + TAILS * vol * math.sqrt(horizon)
     first, last = -math.ceil(below / step), math.ceil(above / step)
     count = last - first + 1
     if count > MAX_GRID_POINTS or count * len(carried) > MAX_GRID_WORK:

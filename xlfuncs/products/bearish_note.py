@@ -5,17 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..engines.montecarlo import MonteCarlo
-from .buffer_note import (
-    MARKET,
-    TARGET_VALUE,
-    BufferNote,
-    note_fields,
-    note_functions,
-    note_layout,
-    note_quote,
-)
-from .product import Product
+from .buffer_note import BufferNote, note_fields, note_layout, note_product
 
 TITLE = "Bearish Buffer Securities"
 
@@ -60,10 +50,8 @@ def layout():
             "least the minimum payment."))
 
 
-PRODUCT = Product(
-    key="note", prefix="NOTE", title=TITLE, contract=BearishBufferNote, market_fields=MARKET,
-    functions=note_functions("NOTE", BearishBufferNote, TITLE, "Highest final underlying value at which the note "
-                                                               "still pays at least price."),
-    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout,
-    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.",
-    template="bearish_buffer_note.xlsx", settings=MonteCarlo)
+PRODUCT = note_product(
+    "note", "NOTE", BearishBufferNote, title=TITLE,
+    breakeven_help="Highest final underlying value at which the note still pays at least price.",
+    layout=layout, template="bearish_buffer_note.xlsx",
+    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.")

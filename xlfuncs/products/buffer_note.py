@@ -68,7 +68,7 @@ from .layout import (
     quote_opening,
     shown,
 )
-from .product import Function, Quote, change, chosen_columns, final_values
+from .product import Function, Product, Quote, change, chosen_columns, final_values
 
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
@@ -281,16 +281,17 @@ def note_quote(note: BufferNote, market: Market) -> Quote:
     return Quote(note_value(note, market), note_greeks(note, market), note.principal_breakeven)
 
 
-def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> tuple[Function, ...]:
-    """The Excel functions of a buffer note: payment, breakeven, table, value, Monte Carlo value,
-    greeks and the cap solver."""
+def note_functions(prefix: str, cls: type, title: str, breakeven_help: str,
+                   monte_carlo: bool = True) -> tuple[Function, ...]:
+    """The Excel functions of a buffer note: payment, breakeven, table, value, Monte Carlo value
+    (with `monte_carlo`), greeks and the cap solver."""
     def note(v):
         return cls.of(v)
 
     def mc_row(estimate):
         return np.array([[estimate.value, estimate.stderr]])
 
-    return (
+    functions = (
         Function(f"{prefix}_PAYMENT", f"Payment at maturity per security of the {title} for a final underlying "
                                       "value.", ("final", *PAYOFF), lambda v: note(v).payment(v["final"]), True),
         Function(f"{prefix}_BREAKEVEN", breakeven_help, ("price", *PAYOFF),
@@ -313,6 +314,7 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str) -> t
                  lambda v: solve_max_return(v["target_value"], note({**v, "max_return": 0.0}),
                                                       Market.of(v))),
     )
+    return tuple(function for function in functions if monte_carlo or function.name != f"{prefix}_MC_VALUE")
 
 
 # The template
@@ -332,7 +334,8 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
     """A buffer note's template: Term Sheet, Scenarios, Payout, Valuation and Quote."""
     fields, terms = product.fields, vars(example)
     value = call(product, "VALUE")
-    market_names = (*MARKET, "funding_spread", "paths", "seed")
+    simulated = product.settings is not None  # a Monte Carlo check, with its paths and seed
+    market_names = (*MARKET, "funding_spread", *(("paths", "seed") if simulated else ()))
     derived = (
         Row("Final buffer value", f"=Initial*(1{'-' if example.DIRECTION > 0 else '+'}Buffer)", "level",
             "FinalBufferValue", twin=lambda note, _: note.final_buffer_value),
@@ -386,8 +389,8 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
                 twin=lambda note, market: note_value(note, market)),
             Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent", "EstimatedValuePercent",
                 twin=lambda note, market: note_value(note, market) / note.principal))),
-        ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
-                 (None, "StdError")),
+        *([ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
+                    (None, "StdError"))] if simulated else []),
         Fields(None, (Row("Breakeven final value", "=Breakeven", "level"),)),
         ArrayRow("Greeks", "=" + call(product, "GREEKS"), ("greek",) * 5, headers=GREEK_HEADERS,
                  section="Risk per security (closed form)"),
@@ -409,3 +412,13 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
         replace(chart, prefix="QuotePayout"),
         *quote_closing("at the issue price", "per security", NOTE_MODEL_INPUTS)))
     return Layout(product.key, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))
+
+
+def note_product(key: str, prefix: str, cls: type, *, title: str, breakeven_help: str, layout, template: str,
+                 issuer: str, guarantor: str, monte_carlo: bool = True) -> Product:
+    """A buffer note's Product: the family's functions, quote and fields; `monte_carlo` gives it
+    the Monte Carlo check (PREFIX_MC_VALUE, and paths and seed in its deal lists and template)."""
+    return Product(key=key, prefix=prefix, title=title, contract=cls, market_fields=MARKET,
+                   functions=note_functions(prefix, cls, title, breakeven_help, monte_carlo),
+                   extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout, issuer=issuer, guarantor=guarantor,
+                   template=template, settings=MonteCarlo if monte_carlo else None)

@@ -8,17 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..engines.montecarlo import MonteCarlo
-from .buffer_note import (
-    MARKET,
-    TARGET_VALUE,
-    BufferNote,
-    note_fields,
-    note_functions,
-    note_layout,
-    note_quote,
-)
-from .product import Product
+from .buffer_note import BufferNote, note_fields, note_layout, note_product
 
 TITLE = "Buffer Securities"
 
@@ -58,10 +48,8 @@ def layout():
             "least the minimum payment."))
 
 
-PRODUCT = Product(
-    key="bullish_note", prefix="BULL_NOTE", title=TITLE, contract=BullishBufferNote, market_fields=MARKET,
-    functions=note_functions("BULL_NOTE", BullishBufferNote, TITLE, "Lowest final underlying value at which the "
-                                                                    "note still pays at least price."),
-    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout,
-    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.",
-    template="buffer_note.xlsx", settings=MonteCarlo)
+PRODUCT = note_product(
+    "bullish_note", "BULL_NOTE", BullishBufferNote, title=TITLE,
+    breakeven_help="Lowest final underlying value at which the note still pays at least price.",
+    layout=layout, template="buffer_note.xlsx",
+    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.")

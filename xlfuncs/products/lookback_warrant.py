@@ -62,7 +62,7 @@ from .layout import (
     quote_opening,
     shown,
 )
-from .product import Function, Quote, change, chosen_columns, final_values
+from .product import Function, Product, Quote, change, chosen_columns, final_values
 
 MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
 ONE_DAY = dt.timedelta(days=1)
@@ -247,13 +247,18 @@ class LookbackWarrant(Contract):
         """Final underlying value at which the payment upon exercise equals the premium."""
         lookback = self.checked_lookback(lookback)
         self.need("premium")
-        most = self.sign * (self.initial_strike_value - self.lookback_strike * lookback) / lookback
+        # the payment (of notional) where the short leg starts: the most a put spread pays
+        at_short = self.sign * (self.initial_strike_value - self.lookback_strike * lookback) / lookback
+        if self.premium <= at_short:
+            return (self.lookback_strike + self.sign * self.premium) * lookback
+        if self.DIRECTION < 0 and lookback < self.initial:
+            # beyond the upper strike a call spread on a lookback below initial still gains
+            # 1/lookback - 1/initial of notional per point of the final value
+            return self.initial_strike_value + (self.premium - at_short) / (1 / lookback - 1 / self.initial)
         rule = ("upper_strike - lower_strike x initial / lookback" if self.DIRECTION > 0
                 else "upper_strike x initial / lookback - lower_strike")
-        require(self.premium <= most, "premium",
-                f"must not exceed the largest payment, {rule} = {most:g} of notional: no final value pays that much",
-                self.premium)
-        return (self.lookback_strike + self.sign * self.premium) * lookback
+        raise TermError(f"premium must not exceed the largest payment, {rule} = {at_short:g} of notional: no final "
+                        f"value pays that much, got {self.premium:g}")
 
     def table(self, lookback, finals) -> np.ndarray:
         """Rows with the columns of the supplement's Tables 1 and 2; NaN where it prints N/A.
@@ -369,16 +374,17 @@ VALUATION = ("spot", "as_of", "initial", "upper_strike", "lower_strike", "window
              "settlement", "vol", "rate", "div_yield", "closes", "notional")
 
 
-def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: str) -> tuple[Function, ...]:
+def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: str,
+                      monte_carlo: bool = True) -> tuple[Function, ...]:
     """The Excel functions of a lookback warrant: the lookback value, payment, breakeven, table,
-    exact value, Monte Carlo value, greeks and implied vol."""
+    exact value, Monte Carlo value (with `monte_carlo`), greeks and implied vol."""
     def warrant(v):
         return cls.of(v)
 
     closes = level("closes", "Closes of the lookback window: a range; blank cells (disrupted days) are skipped.",
                    shape="grid")
     bound = "below" if cls.DIRECTION > 0 else "above"
-    return (
+    functions = (
         Function(lookback_function, f"Lookback underlying value: the {extreme(cls.DIRECTION)} close in the window, "
                                     f"never {bound} the initial value.", ("closes", "initial"),
                  lambda v: lookback_value(v["closes"], v["initial"], cls.DIRECTION), fields=(closes,)),
@@ -405,6 +411,7 @@ def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: 
                                           "warrant).", ("price", *(name for name in VALUATION if name != "vol")),
                  lambda v: warrant_implied_vol(v["price"], warrant(v), Market.of({**v, "vol": 0.2}))),
     )
+    return tuple(function for function in functions if monte_carlo or function.name != f"{prefix}_MC_VALUE")
 
 
 # The template
@@ -425,6 +432,7 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
     before the grid of final values `grid`; `implied_from`: the price to imply a vol from, and
     its note; `quote_changes`, `chart_changes`: changes from the lookback value."""
     d, fields, terms = example.DIRECTION, product.fields, vars(example)
+    simulated = product.settings is not None  # a Monte Carlo check, with its paths and seed
     lookback = f"=IF(COUNT(Closes)=0,Initial,{product.functions[0].name}(Closes,Initial))"
     so_far = f"{extreme(d)} close so far"
     window = Row("Lookback window", f'=IF(AsOf<WindowEnd,"open: the {so_far}","closed: final")',
@@ -483,15 +491,16 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
                           "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; the lookback's exact "
                           "distribution while the window is open, closed form after it", (
-        Fields("Market inputs", inputs(fields, ("spot", "as_of", "vol", "rate", "div_yield", "paths", "seed"),
+        Fields("Market inputs", inputs(fields, ("spot", "as_of", "vol", "rate", "div_yield",
+                                                *(("paths", "seed") if simulated else ())),
                                        {**market, "paths": None, "seed": DEFAULT_SEED},
                                        {"paths": "blank: as many as give a standard error of $0.01 per $1,000",
                                         "seed": "same inputs and seed, same digits"})),
         Fields("Value per warrant", (
             Row("Estimated value (exact)", "=" + call(product, "VALUE"), "money", "EstimatedValue", key=True,
                 twin=lambda w, market: warrant_value(w, market)),)),
-        ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
-                 (None, "StdError")),
+        *([ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
+                    (None, "StdError"))] if simulated else []),
         Fields(None, (
             Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3", "EstimatedValuePercent",
                 twin=lambda w, market: warrant_value(w, market) / w.notional),
@@ -520,3 +529,13 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
         replace(chart, prefix="QuotePayout"),
         *quote_closing("payment upon exercise equals the premium", "per warrant", MODEL_INPUTS)))
     return Layout(product.key, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page, quote_page))
+
+
+def warrant_product(key: str, prefix: str, cls: type, *, title: str, singular: str, lookback_function: str, layout,
+                    template: str, issuer: str, guarantor: str, monte_carlo: bool = True) -> Product:
+    """A lookback warrant's Product: the family's functions, quote and fields; `monte_carlo` gives
+    it the Monte Carlo check (PREFIX_MC_VALUE, and paths and seed in its deal lists and template)."""
+    return Product(key=key, prefix=prefix, title=title, contract=cls, market_fields=MARKET,
+                   functions=warrant_functions(prefix, cls, singular, lookback_function, monte_carlo),
+                   extra_fields=(cls.LOOKBACK,), quote=warrant_quote, layout=layout, issuer=issuer,
+                   guarantor=guarantor, template=template, settings=MonteCarlo if monte_carlo else None)

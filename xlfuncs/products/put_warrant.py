@@ -12,21 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engines.montecarlo import MonteCarlo
 from .layout import Row, Scenarios, call
 from .lookback_warrant import (
-    MARKET,
     TABLE_COLUMNS,
     TABLE_HEADERS,
     TABLE_UNITS,
     LookbackWarrant,
     lookback_field,
     warrant_fields,
-    warrant_functions,
     warrant_layout,
-    warrant_quote,
+    warrant_product,
 )
-from .product import Product
 
 TITLE = "Bearish Put Warrants"
 
@@ -97,9 +93,7 @@ def layout():
         chart_changes=tuple(np.round(np.arange(-1.0, 0.5001, 0.01), 2)))
 
 
-PRODUCT = Product(
-    key="warrant", prefix="WARRANT", title=TITLE, contract=PutWarrant, market_fields=MARKET,
-    functions=warrant_functions("WARRANT", PutWarrant, "Bearish Put Warrant", "LOOKBACK_VALUE"),
-    extra_fields=(PutWarrant.LOOKBACK,), quote=warrant_quote, layout=layout,
-    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.",
-    template="bearish_put_warrant.xlsx", settings=MonteCarlo)
+PRODUCT = warrant_product(
+    "warrant", "WARRANT", PutWarrant, title=TITLE, singular="Bearish Put Warrant", lookback_function="LOOKBACK_VALUE",
+    layout=layout, template="bearish_put_warrant.xlsx",
+    issuer="Citigroup Global Markets Holdings Inc.", guarantor="Citigroup Inc.")
