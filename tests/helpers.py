@@ -223,31 +223,44 @@ SETTINGS = {"paths": 2000, "seed": 1, "columns": None}
 CALENDAR = {"first_day": serial("2025-05-21"), "last_day": serial("2025-06-20"), "holidays": None}
 
 
+def closed_days(values: dict) -> int:
+    """How many of the window's trading days have closed by as_of (cells as serials)."""
+    day = lambda name: EPOCH + dt.timedelta(values[name])  # noqa: E731
+    return len(calendar.trading_days(day("window_start"), min(day("as_of"), day("window_end"))))
+
+
 def template_example(product) -> dict:
     """The inputs of the product's template (its example deal) as cells: dates as serials; the
-    window's closes so far at the initial value; final values and a lookback at and around it;
-    a price and a target value at the deal's value."""
+    window's closes so far at the initial value (none before the window); final values and a
+    lookback at and around it; a price and a target value at the deal's value."""
     by_name = {field.defined_name: field.name for field in product.fields.values()}
     values = {by_name[row.name]: serial(row.value) if isinstance(row.value, dt.date) else row.value
               for row in product.layout().rows() if row.entry and row.name in by_name}
     initial = values["initial"]
     values.update(SETTINGS, final=0.9 * initial, finals=[[0.9 * initial], [1.1 * initial]], lookback=initial)
     if "window_start" in values:
-        closed = sum(1 for _ in calendar.trading_days(EPOCH + dt.timedelta(values["window_start"]),
-                                                      EPOCH + dt.timedelta(values["as_of"])))
-        values["closes"] = [[initial]] * max(closed, 1)
+        values["closes"] = [[initial]] * closed_days(values) or None
     value = FUNCTIONS[f"{product.prefix}_VALUE"]
-    values["price"] = values["target_value"] = value(*(values[p] for p in inspect.signature(value).parameters))
+    values["price"] = values["target_value"] = value(*arguments(value.__name__, values).values())
     return values
+
+
+def arguments(name, values: dict) -> dict:
+    """The function's arguments from `values` by parameter name, in order; a function that needs
+    closes (a lookback value) gets one at the initial value when there are none so far."""
+    func = FUNCTIONS[name]
+    args = {p: values[p] for p in inspect.signature(func).parameters}
+    if args.get("closes", 0) is None and func.fields["closes"].required:
+        args["closes"] = [[values["initial"]]]
+    return args
 
 
 def good_args(name):
     """Arguments the function answers with numbers, by parameter name, in order."""
-    params = inspect.signature(FUNCTIONS[name]).parameters
     product = PRODUCT_OF.get(name)
     own = CALENDAR if product is None else {**SETTINGS, **(SUPPLEMENT_STATES.get(product.key)
                                                           or template_example(product))}
-    return {p: own[p] for p in params}
+    return arguments(name, own)
 
 
 def is_number(value):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,10 @@ def run(*args, cwd, **kwargs):
 def installed(tmp_path_factory):
     """A fresh venv with the project's wheel installed without extras, and a folder that is not the checkout."""
     folder = tmp_path_factory.mktemp("install")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", folder / "dist", ROOT, cwd=folder)
+    # from a copy: pip builds in the source tree, and an old build/ there would go into the wheel
+    source = shutil.copytree(ROOT, folder / "source", ignore=shutil.ignore_patterns(
+        "build", "dist", ".git", "*.egg-info", "__pycache__", ".venv", ".hypothesis", ".pytest_cache", "quotes"))
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", folder / "dist", source, cwd=folder)
     [wheel] = (folder / "dist").glob("xlfuncs-*.whl")
     venv.create(folder / "venv", with_pip=True)
     python = folder / "venv" / "bin" / "python"
@@ -35,6 +39,15 @@ def installed(tmp_path_factory):
     elsewhere = folder / "elsewhere"
     elsewhere.mkdir()
     return python, wheel, elsewhere
+
+
+def test_the_wheel_holds_the_package_s_modules_and_templates_and_nothing_else(installed):
+    _, wheel, _ = installed
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if name.startswith("xlfuncs/") or name == "udfs.py"}
+    sources = {path.relative_to(ROOT).as_posix() for path in (ROOT / "xlfuncs").rglob("*.py")} | {"udfs.py"}
+    templates = {f"xlfuncs/templates/{path.name}" for path in (ROOT / "workbooks").glob("*.xlsx")}
+    assert packaged == sources | templates
 
 
 def test_a_plain_install_brings_only_what_the_excel_functions_need(installed):

@@ -6,7 +6,6 @@ Office.js call path (as the add-in sends it) and through direct calls (as the cl
 and the formulas engine do). Plus the specific slips and states the validation reported.
 """
 import datetime as dt
-import inspect
 import math
 
 import numpy as np
@@ -22,6 +21,7 @@ from xlfuncs.products import PRODUCTS
 from helpers import (
     FUNCTIONS,
     NOTE_MARKET,
+    arguments,
     check_outcome,
     good_args,
     is_number,
@@ -90,8 +90,8 @@ def test_every_function_answers_its_product_s_template_example(product):
     """The arguments any product's functions get in the tests without a hand-kept state."""
     example = template_example(product)
     for function in product.functions:
-        params = inspect.signature(FUNCTIONS[function.name]).parameters
-        check_outcome(function.name, "-", lambda: registered(function.name)(*(example[p] for p in params)))
+        args = arguments(function.name, example)
+        check_outcome(function.name, "-", lambda: registered(function.name)(*args.values()))
 
 
 # Slips and states the validation reported

@@ -1,6 +1,6 @@
 """Warrant valuation: Monte Carlo quality, the closed form after the window, greeks, implied vol, cache.
 
-The exact engine against independent truth is in test_warrant_exact.py."""
+The exact engine against independent truth is in tests/engines/test_lookback.py."""
 import datetime as dt
 
 import numpy as np

@@ -13,7 +13,7 @@ from xlfuncs.products.lookback_warrant import LookbackWarrant
 from xlfuncs.workbooks.calculation import Calculation
 from xlfuncs.workbooks.xlsx import ErrorValue
 
-from helpers import ROOT, names
+from helpers import ROOT, closed_days, names, template_example
 
 TERM_SETS = 12
 
@@ -59,10 +59,11 @@ def test_every_plain_formula_term_equals_its_python_twin(product):
     assert twins and all(row.name in cells for row in twins)
     fields = {name: field for name, field in product.deal_fields.items() if field.defined_name in cells}
     compared = errors = 0
+    example = template_example(product)
     for terms in term_sets(product):
         changes = {cells[name][0]: value for name, value in terms.items()}
-        if "Closes" in cells:  # closes for the days before as_of, some above the initial value
-            closes = [terms["Initial"] * (1 + 0.05 * np.sin(day)) for day in range(5)]
+        if "Closes" in cells:  # closes for the days closed by as_of, some above the initial value
+            closes = [terms["Initial"] * (1 + 0.05 * np.sin(day)) for day in range(closed_days(example))]
             changes.update(zip(cells["Closes"], closes))
         values = calculation.calculate(changes, sheets=["Term Sheet", "Valuation"])
         given = {}

@@ -52,7 +52,8 @@ from ..engines.montecarlo import (
 from ..engines.solvers import solve_rising
 from .layout import (
     GREEK_HEADERS,
-    NOTE_MODEL_INPUTS,
+    MODEL_INPUTS,
+    RATES,
     ArrayRow,
     Fields,
     Layout,
@@ -62,10 +63,12 @@ from .layout import (
     Row,
     Scenarios,
     call,
+    excel_text,
     inputs,
     issue_rows,
     quote_closing,
     quote_opening,
+    rate_inputs,
     shown,
 )
 from .product import Function, Product, Quote, change, chosen_columns, final_values
@@ -318,6 +321,11 @@ def note_functions(prefix: str, cls: type, title: str, breakeven_help: str,
 
 
 # The template
+
+NOTE_MODEL_INPUTS = (MODEL_INPUTS[0],
+                     Row("Rates", RATES + '&", funding spread "&TEXT(FundingSpread,"0.00%")',
+                         twin=lambda note, market: f"{rate_inputs(note, market)}, funding spread "
+                                                   f"{excel_text(note.funding_spread, 2, True)}"))  # a note's rates show its funding spread too
 
 # What both notes' templates start from: the bearish supplement's dates, a hypothetical initial
 # value of 100 with its scenario grid, the market on the pricing date and a target value.

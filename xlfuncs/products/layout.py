@@ -1,9 +1,10 @@
 """Template layouts as data: a workbook is pages of blocks, each block a description that
 workbooks/builder.py renders. Products describe their templates with these (xlfuncs/products/);
-nothing here knows a product.
+what is here is what every product's template shares (the issue rows take the product's issuer,
+the quote's closing rows its model inputs).
 
 Values are numbers, text, dates or formulas ("=..."); `unit` says how a value is shown
-(templates.FORMATS). A Row whose value is a plain Excel formula of the terms carries its
+(workbooks/builder.py, FORMATS). A Row whose value is a plain Excel formula of the terms carries its
 Python twin, twin(contract, market), and the tests hold the two equal over many term sets.
 """
 from __future__ import annotations
@@ -227,7 +228,3 @@ def rate_inputs(_, market) -> str:
 RATES = '="rate "&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")'
 MODEL_INPUTS = (Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")', twin=market_inputs),
                 Row("Rates", RATES, twin=rate_inputs))
-NOTE_MODEL_INPUTS = (MODEL_INPUTS[0],
-                     Row("Rates", RATES + '&", funding spread "&TEXT(FundingSpread,"0.00%")',
-                         twin=lambda note, market: f"{rate_inputs(note, market)}, funding spread "
-                                                   f"{excel_text(note.funding_spread, 2, True)}"))

@@ -271,7 +271,7 @@ def write_atomically(path: Path, write, check=None) -> None:
 def frozen_sheet(path: Path, title: str, target: Path, client: bool = False) -> set[str]:
     """A copy of the sheet `title` of the xlsx at `path`, written atomically to `target`:
     formulas frozen to their cached values, styles, merged cells and charts kept, no defined
-    names or other sheets; with `client`, made a document for a client (workbook.client_document:
+    names or other sheets; with `client`, made a document for a client (sheets.client_document:
     one printed page and its charts' data, nothing else), returning the cells moved to its
     chart data."""
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as folder:
