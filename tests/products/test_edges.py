@@ -312,7 +312,7 @@ def test_lookback_value_from_python_skips_blanks_and_names_the_first_bad_close()
 def test_a_quote_shows_the_valuation_s_own_numbers():
     """What the batch prints for a deal: the value, greeks and breakeven of the valuation functions."""
     from xlfuncs.products.buffer_note import note_quote
-    from xlfuncs.products.put_warrant import warrant_quote
+    from xlfuncs.products.lookback_warrant import warrant_quote
     note = BearishBufferNote(*NOTES["NOTE"][1], 1000.0, FINAL, PAID, SPREAD)
     market = Market(97.0, dt.date(2023, 11, 29), 0.15, RATE, 0.015)
     quote = note_quote(note, market)
