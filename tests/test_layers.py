@@ -22,11 +22,23 @@ def modules(package: Path) -> dict[str, Path]:
     return found
 
 
+def by_name(node) -> str | None:
+    """The module a node reaches by its dotted name: importlib.import_module("x.y"),
+    __import__("x.y"), sys.modules["x.y"]."""
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        return node.args[0].value if called in ("import_module", "__import__") else None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        is_modules = isinstance(node.value, ast.Attribute) and node.value.attr == "modules"
+        return node.slice.value if is_modules else None
+    return None
+
+
 def imports(name: str, path: Path, known: dict) -> set[str]:
     """The package's modules that module `name` imports, resolved from absolute and relative
-    imports (`from package import module` imports the module), and reached at run time: a
-    module's dotted name as text (importlib.import_module, __import__, sys.modules) or an
-    attribute chain from the package (xlfuncs.batch.quotes)."""
+    imports (`from package import module` imports the module), and reached at run time by its
+    dotted name (by_name) or an attribute chain from the package (xlfuncs.batch.quotes). Names
+    built at run time (f-strings, getattr) are not followed."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     root = next(iter(known)).split(".")[0]
     found = set()
@@ -43,8 +55,8 @@ def imports(name: str, path: Path, known: dict) -> set[str]:
                 continue
             found.add(source)
             found |= {f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in known}
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in known:
-            found.add(node.value)
+        elif by_name(node) in known:
+            found.add(by_name(node))
         elif isinstance(node, ast.Attribute):
             chain, inner = [node.attr], node.value
             while isinstance(inner, ast.Attribute):

@@ -8,6 +8,7 @@ import pytest
 from scipy import integrate
 from scipy.stats import norm
 
+from xlfuncs.core.fields import TermError
 from xlfuncs.core.market import Market
 from xlfuncs.engines import lookback
 from xlfuncs.engines.lookback import LookbackSpread
@@ -70,10 +71,19 @@ def test_calls_above_the_lowest_close_match_adaptive_quadrature(lower, ratio, vo
     assert engine(*args) == pytest.approx(quadrature(*args), abs=1e-6)
 
 
-@pytest.mark.parametrize("vol, rate", [(3.0, 0.5), (2.0, 0.0), (3.0, -0.2)])
+@pytest.mark.parametrize("vol, rate", [(1.0, 0.5), (0.8, 0.0), (1.0, -0.2)])
 def test_a_long_volatile_window_reaches_the_call_s_tilted_tail(vol, rate):
-    """A call's payoff grows as the spot over the lookback: at 300% vol over two years its
-    expectation sits far up Y's tail, which the grid must reach."""
+    """A call's payoff grows as the spot over the lookback: at 100% vol over two years its
+    expectation sits well up Y's tail, which the grid must reach."""
     times = np.array([1.0, 2.0])
     args = (1.05, INITIAL, INITIAL, times, 2.0, 2.02, vol, rate, 0.0)
     assert engine(*args) == pytest.approx(quadrature(*args), abs=1e-6)
+
+
+@pytest.mark.parametrize("vol, days", [(3.0, 504), (1.5, 504), (2.0, 252)])
+def test_calls_too_volatile_for_the_grid_are_a_clear_error_not_a_number(vol, days):
+    """Was: 300% vol over two years of window days gave 2.4e12 or 0.0 per warrant (the grid's
+    rounding times e^Y at its far end); a Monte Carlo puts the value near 19,000."""
+    times = np.arange(1, days + 1) / 365
+    with pytest.raises(TermError, match=r"^vol is too high over the window for an exact value of calls"):
+        engine(1.05, INITIAL, 0.9 * INITIAL, times, times[-1], times[-1] + 7 / 365, vol, 0.0, -0.5)

@@ -37,6 +37,9 @@ TAILS = 7.5           # standard deviations kept on each side: the mass beyond i
 POINTS_PER_STDEV = 2.5  # grid points per standard deviation of the narrowest move
 MAX_GRID_POINTS = 1 << 18
 MAX_GRID_WORK = MAX_GRID_POINTS * 8  # grid points x days carried
+# A call's payoff grows as e^Y: the grid's rounding (about 1e-16 of the density) weighs e^Y on its
+# far end, so a call is valued exactly only where the grid ends below this growth (1e-10 of notional).
+MAX_CALL_GROWTH = 1e6
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,10 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
     # that much further.
     tilt = vol * vol * horizon if spread.is_call else 0.0
     above = max(y0, 0.0) + max(0.0, -drift) * horizon + tilt + TAILS * vol * math.sqrt(horizon)
+    if spread.is_call and above > math.log(MAX_CALL_GROWTH):
+        raise TermError(f"vol is too high over the window for an exact value of calls on the lowest close: the "
+                        f"spot over the lookback could grow {math.exp(above):.3g}-fold by the window's end (at most "
+                        f"{MAX_CALL_GROWTH:g}); lower vol or as_of nearer the window's end, or use the Monte Carlo")
     first, last = -math.ceil(below / step), math.ceil(above / step)
     count = last - first + 1
     if count > MAX_GRID_POINTS or count * len(carried) > MAX_GRID_WORK:

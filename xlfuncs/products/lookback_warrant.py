@@ -254,7 +254,8 @@ class LookbackWarrant(Contract):
         if self.DIRECTION < 0 and lookback < self.initial:
             # beyond the upper strike a call spread on a lookback below initial still gains
             # 1/lookback - 1/initial of notional per point of the final value
-            return self.initial_strike_value + (self.premium - at_short) / (1 / lookback - 1 / self.initial)
+            return self.initial_strike_value + (self.premium - at_short) * lookback * self.initial / (
+                self.initial - lookback)  # 1/lookback - 1/initial, without cancelling
         rule = ("upper_strike - lower_strike x initial / lookback" if self.DIRECTION > 0
                 else "upper_strike x initial / lookback - lower_strike")
         raise TermError(f"premium must not exceed the largest payment, {rule} = {at_short:g} of notional: no final "
