@@ -22,6 +22,8 @@ from xlwings.server import custom_functions_call
 
 import udfs
 from xlfuncs.core import calendar
+from xlfuncs.core.market import Market
+from xlfuncs.engines import lookback
 from xlfuncs.excel import functions as excel
 from xlfuncs.products import PRODUCTS
 from xlfuncs.products.layout import CLIENT
@@ -42,6 +44,11 @@ def cli(*args, **kwargs):
 
 def example_rows():
     return list(csv.DictReader(EXAMPLES.open(newline="")))
+
+
+def example(deal_id):
+    """The example list's row of a deal."""
+    return next(row for row in example_rows() if row["deal_id"] == deal_id)
 
 
 def write_deals(path, rows):
@@ -299,8 +306,6 @@ SIGNATURES = {name: vba_signature(func) for name, func in FUNCTIONS.items()}
 
 def lookback_engine(warrant, lookback_so_far, spot, times, t_expiry, t_settle, vol, rate, div_yield):
     """The exact lookback engine on a warrant's spread, a state and the window's remaining times."""
-    from xlfuncs.core.market import Market
-    from xlfuncs.engines import lookback
     market = Market(spot, EPOCH, vol, rate, div_yield)  # the engine reads times, not dates
     return lookback.exact_value(warrant.spread, lookback_so_far, market, times, t_expiry, t_settle)
 

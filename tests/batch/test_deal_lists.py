@@ -13,11 +13,7 @@ from xlfuncs.batch import quotes
 from xlfuncs.batch.deals import DealListError, read_deals
 from xlfuncs.core.fields import TermError
 
-from helpers import EXAMPLES, HEADER, example_rows, listing, summary, write_deals
-
-
-def example(deal_id):
-    return next(row for row in example_rows() if row["deal_id"] == deal_id)
+from helpers import EXAMPLES, HEADER, example, example_rows, listing, summary, write_deals
 
 
 def european(value: str) -> str:

@@ -19,6 +19,7 @@ from helpers import (
     ROOT,
     alive,
     cli,
+    example,
     example_rows,
     listing,
     running_children,
@@ -27,10 +28,6 @@ from helpers import (
     summary_rows,
     write_deals,
 )
-
-
-def example(deal_id):
-    return next(row for row in example_rows() if row["deal_id"] == deal_id)
 
 
 @pytest.mark.parametrize("client, character", [("Acme\x01 Fund", "U+0001"), ("Acme\x1b[31m", "U+001B"),

@@ -25,6 +25,7 @@ from helpers import (
     alive,
     cli,
     engine_values,
+    example,
     example_rows,
     needs_pdf_tools,
     run_with,
@@ -34,10 +35,6 @@ from helpers import (
     summary_rows,
     write_deals,
 )
-
-
-def example(deal_id):
-    return next(row for row in example_rows() if row["deal_id"] == deal_id)
 
 
 @needs_pdf_tools
