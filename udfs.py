@@ -11,10 +11,12 @@ refused by name instead of being read as blank. Results of numbers go back as ro
 a blank cell (as xlfuncs.excel gives them); dates (TRADING_DAYS) through xlwings' converter,
 which knows each runtime's dates.
 """
+import datetime as dt
 import functools
 import importlib.util
 import inspect
 import sys
+from decimal import Decimal
 
 import xlwings as xw
 
@@ -39,9 +41,16 @@ except ImportError:
     JsNull = type(None)
 
 
+ROWS = frozenset({list, tuple})
+PLAIN = frozenset({float, int, bool, type(None), dt.date, dt.datetime, Decimal})  # cells that stay as they are
+
+
 def plain(value):
     """An argument as plain cells: rows (lists or COM's tuples) as lists, an Office.js entity as
     its basic value (an error cell's text, a formatted number's number), "" or JsNull as None."""
+    if type(value) in ROWS:  # a range: its rows' cells are mostly plain already (no call per cell)
+        return [[cell if type(cell) in PLAIN else plain(cell) for cell in row] if type(row) in ROWS
+                else row if type(row) in PLAIN else plain(row) for row in value]
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     if isinstance(value, dict):

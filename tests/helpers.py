@@ -322,3 +322,40 @@ def example_deal(product, deal_id: str) -> dict:
             value = ";".join(str(cell) for [cell] in value or [])
         row[name] = "" if value is None else str(value)
     return row
+
+
+# Market data as a desk types it: an S&P 500-like skew sampled from SSVI (Gatheral and Jacquier's
+# surface, free of arbitrage for these parameters), as a grid range or as the SVI rows it is.
+
+def ssvi_variance(k, t, atm_vol=0.16, variance_slope=0.02, eta=0.8, rho=-0.7):
+    """Total implied variance of SSVI at log forward moneyness k and t years."""
+    theta = (atm_vol ** 2 + variance_slope * t) * t
+    phi = eta / math.sqrt(theta)
+    return theta / 2 * (1 + rho * phi * k + ((phi * k + rho) ** 2 + 1 - rho ** 2) ** 0.5)
+
+
+def surface_grid(spot, as_of, days=(30, 91, 182, 365, 730), moneyness=(0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0,
+                 1.05, 1.1, 1.2, 1.3, 1.5), rate=0.043, div_yield=0.013, **ssvi):
+    """A vol range (top-left blank, strikes across, expiry dates down) sampled from SSVI with
+    flat rate and dividend yield forwards; Python floats as Excel hands them over."""
+    strikes = [round(spot * m, 2) for m in moneyness]
+    rows = [[None, *strikes]]
+    for day in days:
+        t = day / 365
+        forward = spot * math.exp((rate - div_yield) * t)
+        rows.append([as_of + dt.timedelta(days=day),
+                     *(math.sqrt(ssvi_variance(math.log(k / forward), t, **ssvi) / t) for k in strikes)])
+    return rows
+
+
+def svi_rows(as_of, days=(30, 91, 182, 365, 730), atm_vol=0.16, variance_slope=0.02, eta=0.8, rho=-0.7):
+    """The same SSVI surface as raw SVI rows (SSVI is SVI with a = theta (1 - rho^2) / 2,
+    b = theta phi / 2, m = -rho / phi, sigma = sqrt(1 - rho^2) / phi)."""
+    rows = [["expiry", "a", "b", "rho", "m", "sigma"]]
+    for day in days:
+        t = day / 365
+        theta = (atm_vol ** 2 + variance_slope * t) * t
+        phi = eta / math.sqrt(theta)
+        rows.append([as_of + dt.timedelta(days=day), theta * (1 - rho ** 2) / 2, theta * phi / 2, rho, -rho / phi,
+                     math.sqrt(1 - rho ** 2) / phi])
+    return rows

@@ -8,6 +8,7 @@ number held to its rule, a grid or list of numbers, a list of dates.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 
@@ -135,6 +136,15 @@ def number_list(value, field: Field, required: bool = True) -> np.ndarray:
 def converted(field: Field, value):
     """One argument's cells as its field says: a number or date (blank: the default), a grid
     or list of numbers, or a list of dates (omitted: the default)."""
+    if field.shape == "cell" and field.ranges is not None:
+        rows = cells(value)
+        if len(rows) > 1 or len(rows[0]) > 1:
+            try:
+                key = tuple(tuple(row) for row in rows)
+                hash(key)
+            except TypeError:
+                return field.ranges(rows, field)
+            return quotes_of(key, field)
     if field.shape == "cell":
         cell = single_cell(value, field.name, blank_allowed=not field.required)
         if cell is None:
@@ -147,3 +157,10 @@ def converted(field: Field, value):
     if field.shape == "list":
         return number_list(value, field, required=field.required)
     return dates(value, field.name)
+
+
+@lru_cache(maxsize=256)
+def quotes_of(rows: tuple, field: Field):
+    """A range read by its field's reader, once per content (a surface is read once, then every
+    call that passes the same cells reuses it)."""
+    return field.ranges(rows, field)

@@ -39,7 +39,8 @@ class Field:
     money, date, count); numbers are allowed from `low` to `high` (ends open where flagged);
     `hint` shows a fraction's unit ("16.7% is 0.167"), so a whole-number percentage is caught.
     `shape` says how Excel passes it: one cell, a grid or a list of numbers, or a list of dates.
-    `label` is the term sheet's name for it."""
+    `label` is the term sheet's name for it. `ranges`, for a one-cell field, reads a range of
+    cells given instead (a curve, a surface) into quotes the market builds from."""
 
     name: str
     help: str
@@ -52,6 +53,7 @@ class Field:
     default: object = REQUIRED
     shape: str = "cell"
     label: str = ""
+    ranges: object = None
 
     @property
     def required(self) -> bool:

@@ -1,14 +1,20 @@
-"""Market inputs and conventions: flat vol, continuously compounded flat rate and dividend
-yield, ACT/365F year fractions between calendar dates; `as_of` is after that day's close, and
-`closes` are the underlying's closes observed so far where a product looks back at them."""
+"""Market inputs and conventions: vol flat or a surface (surface.py), continuously compounded
+rate and dividend yield flat or curves (curves.py), ACT/365F year fractions between calendar
+dates; `as_of` is after that day's close, and `closes` are the underlying's closes observed so
+far where a product looks back at them."""
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
+
+from .curves import Curve, CurveQuotes, curve_of, curve_quotes
 from .fields import Contract, TermError, date, fraction, level, require, table
+from .surface import Surface, SurfaceQuotes, surface_of, surface_quotes
 
 SPOT_RANGE = 1000.0  # spot and closes within this factor of the initial value
 
@@ -16,12 +22,15 @@ FIELDS = table(
     level("spot", "Underlying value after the close on as_of.", "Spot (underlying close on the valuation date)"),
     date("as_of", "The date the values are as of, after that day's close: a date or an Excel date serial.",
          "Values as of (after that day's close)"),
-    fraction("vol", "Flat volatility as a fraction: 16.7% is 0.167.", 0.005, 3, "16.7% is 0.167",
-             "Volatility (flat)"),
-    fraction("rate", "Continuously compounded flat interest rate: 4.3% is 0.043.", -0.5, 0.5, "4.3% is 0.043",
-             "Interest rate (continuously compounded)", unit="percent3"),
-    fraction("div_yield", "Continuously compounded dividend yield: 1.3% is 0.013.", -0.5, 0.5, "1.3% is 0.013",
-             "Dividend yield (continuously compounded)", unit="percent3"),
+    fraction("vol", "Volatility as a fraction (16.7% is 0.167), flat; or a surface range: strikes across, expiry "
+                    "dates down, vols inside (top-left blank), or SVI rows under expiry, a, b, rho, m, sigma.",
+             0.005, 3, "16.7% is 0.167", "Volatility (flat)", ranges=surface_quotes),
+    fraction("rate", "Continuously compounded interest rate (4.3% is 0.043), flat; or a curve: a two-column range "
+                     "of dates and zero rates.", -0.5, 0.5, "4.3% is 0.043",
+             "Interest rate (continuously compounded)", unit="percent3", ranges=curve_quotes),
+    fraction("div_yield", "Continuously compounded dividend yield (1.3% is 0.013), flat; or a curve: a two-column "
+                          "range of dates and zero rates.", -0.5, 0.5, "1.3% is 0.013",
+             "Dividend yield (continuously compounded)", unit="percent3", ranges=curve_quotes),
     level("closes", "Closes of the lookback window's trading days in order from its start (up to as_of); "
                     "a blank cell is a disrupted day, skipped.", "Closing value", shape="list", default=None),
 )
@@ -40,22 +49,51 @@ def year_fraction(start: dt.date, end: dt.date) -> float:
     return (end - start).days / 365.0
 
 
+CURVED = ("rate", "div_yield")
+
+
+@lru_cache(maxsize=256)
+def market_data(as_of: dt.date, spot: float, vol, rate, div_yield) -> tuple:
+    """Curves and a surface built from their quotes as of `as_of` (once per content): the
+    surface's moneyness is measured against the forwards of this spot and these curves."""
+    rate, div_yield = (curve_of(value, as_of, name) if isinstance(value, CurveQuotes) else value
+                       for name, value in zip(CURVED, (rate, div_yield)))
+    if isinstance(vol, SurfaceQuotes):
+        snapshot = Market(spot, as_of, 0.2, rate, div_yield)
+        vol = surface_of(vol, as_of, lambda t: spot * snapshot.growth(t), FIELDS["vol"])
+    return vol, rate, div_yield
+
+
 @dataclass(frozen=True)
 class Market(Contract):
-    """Spot after the close of `as_of`, flat vol, rate and dividend yield (fractions), and the
-    closes observed so far (None for a disrupted day), each an index level."""
+    """Spot after the close of `as_of`, vol (a fraction or a Surface), rate and dividend yield
+    (fractions or Curves; quotes of either are built as of `as_of`), and the closes observed so
+    far (None for a disrupted day), each an index level."""
 
-    FIELDS = {name: field for name, field in FIELDS.items() if name != "closes"}
+    FIELDS = {name: field for name, field in FIELDS.items() if name not in ("closes", "vol", *CURVED)}
 
     spot: float
     as_of: dt.date
-    vol: float
-    rate: float
-    div_yield: float
+    vol: float | Surface
+    rate: float | Curve
+    div_yield: float | Curve
     closes: tuple = ()
 
     def __post_init__(self):
         super().__post_init__()
+        quoted = False
+        for name in ("vol", *CURVED):
+            value = getattr(self, name)
+            if isinstance(value, (CurveQuotes, SurfaceQuotes)):
+                quoted = True
+            elif not isinstance(value, (Curve, Surface)):
+                object.__setattr__(self, name, FIELDS[name].check(value) if value is not None else None)
+            if getattr(self, name) is None:
+                raise TermError(f"{name} is required")
+        if quoted:
+            data = market_data(self.as_of, self.spot, self.vol, self.rate, self.div_yield)
+            for name, value in zip(("vol", *CURVED), data):
+                object.__setattr__(self, name, value)
         closes = () if self.closes is None else self.closes
         if isinstance(closes, (str, bytes)) or not hasattr(closes, "__iter__"):
             raise TermError(f"closes must be a list of the window's closes, got {closes!r}")
@@ -69,6 +107,46 @@ class Market(Contract):
 
     def time_to(self, day: dt.date) -> float:
         return year_fraction(self.as_of, day)
+
+    @property
+    def flat(self) -> bool:
+        """Whether vol, rate and dividend yield are each one number."""
+        return not isinstance(self.vol, Surface) and not isinstance(self.rate, Curve) \
+            and not isinstance(self.div_yield, Curve)
+
+    def log_discount(self, curve: float | Curve, t):
+        """log of a curve's (or flat rate's) discount factor from as_of to t years on."""
+        if isinstance(curve, Curve):
+            return curve.log_discount_between(year_fraction(curve.anchor, self.as_of), t)
+        return -curve * np.asarray(t, float)
+
+    def short_rate(self, curve: float | Curve) -> float:
+        """A curve's (or flat rate's) instantaneous forward rate at as_of."""
+        if isinstance(curve, Curve):
+            return curve.forward_at(year_fraction(curve.anchor, self.as_of))
+        return curve
+
+    def log_growth(self, t) -> np.ndarray:
+        """log of the forward t years on over spot."""
+        return self.log_discount(self.div_yield, t) - self.log_discount(self.rate, t)
+
+    def growth(self, t) -> np.ndarray:
+        """The forward t years on over spot."""
+        if self.flat:
+            return np.exp((self.rate - self.div_yield) * t)
+        return np.exp(self.log_growth(t))
+
+    def discount(self, t, spread: float = 0.0) -> np.ndarray:
+        """The discount factor to t years on at the rate (plus a funding spread)."""
+        if not isinstance(self.rate, Curve):
+            return np.exp(-(self.rate + spread) * t)
+        return np.exp(self.log_discount(self.rate, t) - spread * np.asarray(t, float))
+
+    def implied_vols(self, strikes: list[float], t: float) -> list[float]:
+        """The Black implied vols of options on `strikes` fixing t years on (t > 0)."""
+        if not isinstance(self.vol, Surface):
+            return [self.vol] * len(strikes)
+        return self.vol.implied_vols(strikes, t + year_fraction(self.vol.anchor, self.as_of))
 
     def bumped(self, **changes) -> "Market":
         """The same market with inputs moved by a greek's bump or a solver's trial: not checked

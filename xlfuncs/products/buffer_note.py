@@ -231,11 +231,10 @@ def valued_note(note: BufferNote, market: Market) -> None:
     their differences would lose the value to rounding)."""
     near_initial("spot", market.spot, note.initial)
     t_fix = note_times(note, market)[0]
-    forward = market.spot * np.exp(min((market.rate - market.div_yield) * t_fix, 700.0))
+    forward = market.spot * np.exp(min(float(market.log_growth(t_fix)), 700.0))
     if not note.initial / FORWARD_RANGE <= forward <= note.initial * FORWARD_RANGE:
         raise TermError(f"div_yield must keep the forward to final_date within a factor of {FORWARD_RANGE:g} of "
-                        f"initial ({note.initial:g}): with rate {market.rate:g} and div_yield {market.div_yield:g} "
-                        f"it is {forward:.4g}")
+                        f"initial ({note.initial:g}): with these rate and div_yield it is {forward:.4g}")
 
 
 def note_value(note: BufferNote, market: Market) -> float:

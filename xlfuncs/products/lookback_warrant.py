@@ -304,6 +304,12 @@ def window_times(warrant: LookbackWarrant, market: Market) -> np.ndarray:
     return np.array([market.time_to(day) for day in warrant.window_days if day > market.as_of])
 
 
+def flat_only(market: Market) -> None:
+    if not market.flat:
+        raise TermError("vol, rate and div_yield must each be one number for a warrant: its engines take no "
+                        "surface or curves yet")
+
+
 def warrant_value(warrant: LookbackWarrant, market: Market) -> float:
     """Exact value per warrant on any day of its life (the reflected-walk engine)."""
     near_initial("spot", market.spot, warrant.initial)
@@ -313,6 +319,7 @@ def warrant_value(warrant: LookbackWarrant, market: Market) -> float:
 @lru_cache(maxsize=1024)
 def exact_value(warrant: LookbackWarrant, market: Market) -> float:
     """warrant_value for a market the caller has checked, or moved by a greek's bump."""
+    flat_only(market)
     warrant.alive_on(market.as_of)
     return lookback.exact_value(warrant.spread, warrant.lookback_so_far(market), market,
                                 window_times(warrant, market), market.time_to(warrant.expiration),
@@ -322,6 +329,7 @@ def exact_value(warrant: LookbackWarrant, market: Market) -> float:
 @lru_cache(maxsize=1024)
 def warrant_mc_value(warrant: LookbackWarrant, market: Market, settings: MonteCarlo | None = None) -> Estimate:
     """Monte Carlo value per warrant with its standard error (engines/lookback.py, mc_value)."""
+    flat_only(market)
     warrant.alive_on(market.as_of)
     near_initial("spot", market.spot, warrant.initial)
     return lookback.mc_value(warrant.spread, warrant.lookback_so_far(market), market, window_times(warrant, market),
