@@ -7,13 +7,14 @@ import math
 import numpy as np
 import pytest
 import QuantLib as ql
-from helpers import FUNCTIONS, officejs, serial, surface_grid, svi_rows
 
 from xlfuncs.core.cells import converted
 from xlfuncs.core.market import FIELDS, Market
 from xlfuncs.products import buffer_note
 from xlfuncs.products.bearish_note import BearishBufferNote
 from xlfuncs.products.bullish_note import BullishBufferNote
+
+from helpers import FUNCTIONS, officejs, serial, surface_grid, svi_rows
 
 PRICING = dt.date(2023, 11, 29)
 

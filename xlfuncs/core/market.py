@@ -114,6 +114,17 @@ class Market(Contract):
         return not isinstance(self.vol, Surface) and not isinstance(self.rate, Curve) \
             and not isinstance(self.div_yield, Curve)
 
+    @property
+    def smile(self) -> bool:
+        """Whether the vol depends on the strike (a surface with a smile)."""
+        return isinstance(self.vol, Surface) and not self.vol.flat_in_strike
+
+    def shifted(self, vol: float = 0.0, rate: float = 0.0) -> "Market":
+        """Every vol moved by `vol` (a flat vol, or each of the surface's implied vols) and the
+        rate (or every zero rate of its curve) by `rate`: a greek's parallel bump."""
+        return self.bumped(vol=self.vol.shifted(vol) if isinstance(self.vol, Surface) else self.vol + vol,
+                           rate=self.rate.shifted(rate) if isinstance(self.rate, Curve) else self.rate + rate)
+
     def log_discount(self, curve: float | Curve, t):
         """log of a curve's (or flat rate's) discount factor from as_of to t years on."""
         if isinstance(curve, Curve):
@@ -142,11 +153,33 @@ class Market(Contract):
             return np.exp(-(self.rate + spread) * t)
         return np.exp(self.log_discount(self.rate, t) - spread * np.asarray(t, float))
 
+    def surface_later(self) -> float:
+        """Years from the surface's quote date to as_of (0 but for theta's next day)."""
+        return year_fraction(self.vol.anchor, self.as_of)
+
+    def total_variance(self, strike: float, t: float) -> float:
+        """Black total variance of an option on `strike` from as_of to t years on."""
+        if t <= 0:
+            return 0.0
+        if not isinstance(self.vol, Surface):
+            return self.vol * self.vol * t
+        return self.implied_vols([strike], t)[0] ** 2 * t
+
+    def local_vol(self, spots: np.ndarray, t: float, start: float, end: float) -> np.ndarray:
+        """Local vols at index levels `spots`, t years on, for a step from `start` to `end`
+        (whose carry change against the surface's snapshot enters Dupire's formula)."""
+        if not isinstance(self.vol, Surface):
+            return np.full(len(spots), self.vol)
+        later = self.surface_later()
+        snapshot = np.log(self.vol.forward(end + later) / self.vol.forward(start + later))
+        carry_change = (float(self.log_growth(end) - self.log_growth(start)) - snapshot) / (end - start)
+        return self.vol.local_vol(spots, t, later, self.spot * float(self.growth(t)), carry_change)
+
     def implied_vols(self, strikes: list[float], t: float) -> list[float]:
         """The Black implied vols of options on `strikes` fixing t years on (t > 0)."""
         if not isinstance(self.vol, Surface):
             return [self.vol] * len(strikes)
-        return self.vol.implied_vols(strikes, t + year_fraction(self.vol.anchor, self.as_of))
+        return self.vol.implied_vols(strikes, t + self.surface_later())
 
     def bumped(self, **changes) -> "Market":
         """The same market with inputs moved by a greek's bump or a solver's trial: not checked

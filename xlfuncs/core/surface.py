@@ -215,6 +215,13 @@ class Surface:
     def flat_in_strike(self) -> bool:
         return all(smile.flat for smile in self.smiles)
 
+    @property
+    def vol_range(self) -> tuple[float, float]:
+        """The lowest and highest implied vol at its expiries, within two units of log moneyness."""
+        k = np.linspace(-2.0, 2.0, 401)
+        vols = [np.sqrt(smile.variance(k) / t) + self.shift for smile, t in zip(self.smiles, self.times)]
+        return float(np.min(vols)), float(np.max(vols))
+
     def shifted(self, change: float) -> "Surface":
         return Surface(self.anchor, self.times, self.smiles, self.forward, self.shift + change)
 
@@ -276,13 +283,23 @@ class Surface:
             vols.append(math.sqrt((w0 + weight * (self.smiles[i].w_at(k) - w0)) / t))
         return vols
 
-    def local_vol(self, spot, t: float) -> np.ndarray:
-        """Dupire's local vol at index levels `spot` and t years after the anchor, capped at MAX_LOCAL_VOL."""
-        k = self.moneyness(spot, t)
-        w, dw_dt, dw, d2w = self.parts(k, t)
+    def local_vol(self, spot, t: float, later: float = 0.0, forward_now: float | None = None,
+                  carry_change: float = 0.0) -> np.ndarray:
+        """Dupire's local vol at index levels `spot`, t years after a valuation date `later` years
+        after the anchor, with each strike's implied vol at each date held (total variance from
+        the valuation date w(k, t + later) t / (t + later)); `forward_now` is the forward of the
+        valuation's own market at t (the surface stays in strike when spot or rates move) and
+        `carry_change` how much faster its log grows than the snapshot's. Capped at MAX_LOCAL_VOL."""
+        spot = np.asarray(spot, float)
+        held = t + later
+        w, dw_dt, dw, d2w = self.parts(self.moneyness(spot, held), held)
+        if later:  # w t / held and its derivatives (d/dt of t / held is later / held^2)
+            scale = t / held
+            w, dw_dt, dw, d2w = w * scale, dw_dt * scale + w * later / held ** 2, dw * scale, d2w * scale
+        k = np.log(spot / (forward_now if forward_now is not None else self.forward(held)))
         g = durrleman(k, w, dw, d2w)
         with np.errstate(divide="ignore", invalid="ignore"):
-            variance = np.where(g > 0, np.maximum(dw_dt, 0.0) / g, MAX_LOCAL_VOL ** 2)
+            variance = np.where(g > 0, np.maximum(dw_dt + dw * carry_change, 0.0) / g, MAX_LOCAL_VOL ** 2)
         return np.sqrt(np.minimum(variance, MAX_LOCAL_VOL ** 2))
 
 

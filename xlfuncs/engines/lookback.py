@@ -31,7 +31,7 @@ from scipy.special import log_ndtr, ndtr, sici
 from ..core.fields import TermError
 from ..core.market import Market
 from .black_scholes import normal_pdf, option_value
-from .montecarlo import Estimate, MonteCarlo, estimate, lognormal_paths
+from .montecarlo import Estimate, MonteCarlo, brownian_bridge, estimate
 
 TAILS = 7.5           # standard deviations kept on each side: the mass beyond is below 1e-13
 POINTS_PER_STDEV = 2.5  # grid points per standard deviation of the narrowest move
@@ -88,54 +88,93 @@ def half_line_weights(first: int, count: int, step: float) -> np.ndarray:
     return step * (0.5 + sici(np.pi * k)[0] / np.pi)
 
 
+@dataclass(frozen=True)
+class Walk:
+    """What the reflected walk needs of the market: per remaining window day the fall of Y's mean
+    before reflection (d x (log forward growth - variance / 2)) and the deviation of the day's log
+    return; for the stretch from the window's end to expiration, the flat vol, rate and dividend
+    yield that give Black's formula its forward, variance and discount to settlement."""
+
+    shifts: np.ndarray
+    stdevs: np.ndarray
+    vol: float
+    rate: float
+    div_yield: float
+
+
+def walk(direction: int, market: Market, times: np.ndarray, t_expiry: float, t_settle: float) -> Walk:
+    """The walk's moves in a market whose vol does not depend on the strike: flat, or a surface
+    flat in strike (term structure only), with flat rates or curves: each day's variance is the
+    increase of total variance over it, each day's drift the curves' forward over it."""
+    steps = np.diff(times, prepend=0.0)
+    horizon = times[-1] if len(times) else 0.0
+    to_expiry = t_expiry - horizon
+    if market.flat:
+        vol, rate, div_yield = market.vol, market.rate, market.div_yield
+        drift = direction * (rate - div_yield - 0.5 * vol * vol)
+        return Walk(drift * steps, vol * np.sqrt(steps), vol, rate, div_yield)
+    spot = market.spot
+    variances = np.diff([market.total_variance(spot, t) for t in times], prepend=0.0)
+    shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
+    rate = -float(market.log_discount(market.rate, t_settle)) / t_settle if t_settle > 0 else 0.0
+    if to_expiry > 0:
+        vol = math.sqrt((market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)) / to_expiry)
+        div_yield = rate - float(market.log_growth(t_expiry) - market.log_growth(horizon)) / to_expiry
+    else:
+        vol, div_yield = 0.0, rate
+    return Walk(shifts, np.sqrt(variances), vol, rate, div_yield)
+
+
 def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_expiry: float, t_settle: float,
-                      vol: float, rate: float, div_yield: float) -> float:
+                      moves: Walk) -> float:
     """E[notional x discounted option on S/L at the window's end] with Y = d log(L/S) starting
     at y0 and moving on the window days at `times` (years from as_of, increasing)."""
     d = spread.direction
-    drift = d * (rate - div_yield - 0.5 * vol * vol)  # of -d X, the walk's step before reflection
-    steps = np.diff(times, prepend=0.0)
-    horizon = times[-1]
+    shifts, stdevs = moves.shifts, moves.stdevs
     sign, k = (1.0 if spread.is_call else -1.0), spread.lookback_strike
+    args = (moves.vol, moves.rate, moves.div_yield)
 
     def final_value(y):  # the long leg's value at the window's end, as a function of Y there (S/L = e^{-d Y})
-        return spread.notional * option_value(spread.is_call, np.exp(-d * y), k, to_expiry, t_settle,
-                                              vol, rate, div_yield)
+        return spread.notional * option_value(spread.is_call, np.exp(-d * y), k, to_expiry, t_settle, *args)
 
     def last_day_value(y):
         """Expiration on the last window day: the payment's expectation over that day's move
         from Y = y, exact (the payoff's kink makes a grid integral converge slowly). Y's new
         value is max(Z, 0), Z normal; the option on e^{-d Y} pays where Z > kink."""
-        mean, stdev = y - drift * steps[-1], vol * math.sqrt(steps[-1])
+        mean, stdev = y - shifts[-1], stdevs[-1]
         kink = max(0.0, sign * math.log(k)) if k > 0 else 0.0  # a call struck at 0 pays from Z = 0
         with np.errstate(over="ignore"):
             value = (max(-sign * (k - 1), 0.0) * ndtr(-mean / stdev) - sign * k * ndtr((mean - kink) / stdev)
                      + sign * np.exp(-d * mean + stdev ** 2 / 2 + log_ndtr((mean - d * stdev ** 2 - kink) / stdev)))
-        return spread.notional * math.exp(-rate * t_settle) * value
+        return spread.notional * math.exp(-moves.rate * t_settle) * value
 
     payoff = final_value if to_expiry > 0 else last_day_value
-    carried = steps if to_expiry > 0 else steps[:-1]
-    if carried.size == 0:
+    carried = len(times) if to_expiry > 0 else len(times) - 1  # days carried on the grid
+    if carried == 0:
         return float(payoff(np.array(y0)))
 
     # Moves of the days after the first (carried on the grid), and the final payoff's scale.
-    moves = list(carried[1:]) + ([to_expiry] if to_expiry > 0 else [steps[-1]])
-    narrowest = vol * math.sqrt(min([carried[0], *moves]))
+    final_shift = ((d * (moves.rate - moves.div_yield - 0.5 * moves.vol ** 2) * to_expiry,
+                    moves.vol * math.sqrt(to_expiry)) if to_expiry > 0 else (shifts[-1], stdevs[-1]))
+    later = [*zip(shifts[1:carried], stdevs[1:carried]), final_shift]
+    narrowest = min([stdevs[0], *(stdev for _, stdev in later)])
     step = narrowest / POINTS_PER_STDEV
-    reach = max(TAILS * vol * math.sqrt(dt) + abs(drift) * dt for dt in moves)
+    reach = max(TAILS * stdev + abs(shift) for shift, stdev in later)
     below = 2 * reach                   # the grid goes on below 0 for the sinc rule
-    # A call's payoff grows as e^Y, which tilts the weight of Y's law up by vol^2 per year: the grid reaches
+    # A call's payoff grows as e^Y, which tilts the weight of Y's law up by its variance: the grid reaches
     # that much further.
-    tilt = vol * vol * horizon if spread.is_call else 0.0
-    above = max(y0, 0.0) + max(0.0, -drift) * horizon + tilt + TAILS * vol * math.sqrt(horizon)
+    variance = float(np.sum(stdevs[:len(times)] ** 2))
+    tilt = variance if spread.is_call else 0.0
+    rise = float(np.max(np.cumsum(-shifts[:len(times)]), initial=0.0))  # the most Y's mean can climb
+    above = max(y0, 0.0) + rise + tilt + TAILS * math.sqrt(variance)
     if spread.is_call and above > math.log(MAX_CALL_GROWTH):
         raise TermError(f"vol is too high over the window for an exact value of calls on the lowest close: the "
                         f"spot over the lookback could grow {math.exp(above):.3g}-fold by the window's end (at most "
                         f"{MAX_CALL_GROWTH:g}); lower vol or as_of nearer the window's end, or use the Monte Carlo")
     first, last = -math.ceil(below / step), math.ceil(above / step)
     count = last - first + 1
-    if count > MAX_GRID_POINTS or count * len(carried) > MAX_GRID_WORK:
-        raise TermError(f"these inputs need a grid of {count} points over {len(carried)} days: "
+    if count > MAX_GRID_POINTS or count * carried > MAX_GRID_WORK:
+        raise TermError(f"these inputs need a grid of {count} points over {carried} days: "
                         "vol is too low against the drift (rate - div_yield) over the time to the "
                         "window's end (raise vol, or bring as_of nearer the window)")
     y = step * np.arange(first, last + 1)
@@ -145,23 +184,23 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
     fade = ndtr((y + below / 2) / (below / (2 * TAILS)))
 
     length = next_fast_len(2 * count - 1)  # circular convolution that is linear where it is read
-    moves_by_length = {}
+    moves_by_day = {}
 
-    def move(dt):
-        """One day's move of dt years on the grid: kernel spectrum, entry density from the
-        mass at 0, odds of staying at 0 from there and from each grid point."""
-        if dt not in moves_by_length:
-            mean, stdev = drift * dt, vol * math.sqrt(dt)
+    def move(mean, stdev):
+        """One day's move on the grid: kernel spectrum, entry density from the mass at 0, odds
+        of staying at 0 from there and from each grid point."""
+        key = (round(mean, 15), round(stdev, 15))
+        if key not in moves_by_day:
             kernel = normal_density(step * np.arange(-(count - 1), count) + mean, stdev)
-            moves_by_length[dt] = (rfft(kernel, length), normal_density(y + mean, stdev),
-                                   float(ndtr(mean / stdev)), ndtr((mean - y) / stdev))
-        return moves_by_length[dt]
+            moves_by_day[key] = (rfft(kernel, length), normal_density(y + mean, stdev),
+                                 float(ndtr(mean / stdev)), ndtr((mean - y) / stdev))
+        return moves_by_day[key]
 
-    mean, stdev = y0 - drift * carried[0], vol * math.sqrt(carried[0])
+    mean, stdev = y0 - shifts[0], stdevs[0]
     at_zero = float(ndtr(-mean / stdev))
     density = normal_density(y - mean, stdev)
-    for dt in np.round(carried[1:], 12):
-        spectrum, from_zero, stay_from_zero, stay = move(dt)
+    for shift, stdev in zip(shifts[1:carried], stdevs[1:carried]):
+        spectrum, from_zero, stay_from_zero, stay = move(shift, stdev)
         weighted = weights * fade * density
         density = at_zero * from_zero + irfft(rfft(weighted, length) * spectrum, length)[count - 1:2 * count - 1]
         at_zero = at_zero * stay_from_zero + float(weighted @ stay)
@@ -170,50 +209,134 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
 
 def exact_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,
                 t_expiry: float, t_settle: float) -> float:
-    """Value per warrant: the long leg by the reflected walk, less the closed-form short leg.
+    """Value per warrant: the long leg by the reflected walk, less the closed-form short leg, in a
+    market whose vol does not depend on the strike (flat, or a term structure; rates flat or curves).
 
     `window_times` are the remaining window trading days in years from as_of."""
-    spot, vol, rate, div_yield = market.spot, market.vol, market.rate, market.div_yield
-    args = (vol, rate, div_yield)
-    y0 = spread.direction * math.log(lookback_so_far / spot)
+    window_times = np.asarray(window_times, float)
+    moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
     horizon = window_times[-1] if len(window_times) else 0.0
-    drift = spread.direction * (rate - div_yield - 0.5 * vol * vol)
-    if len(window_times) == 0 or y0 - max(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon) > 0:
+    known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)  # the legs from today to expiration
+    short = float(spread.short_leg(market.spot, t_expiry, t_settle, known.vol, known.rate, known.div_yield))
+    y0 = spread.direction * math.log(lookback_so_far / market.spot)
+    fall = float(np.max(np.cumsum(moves.shifts), initial=0.0))  # the most Y's mean can fall
+    if len(window_times) == 0 or y0 - fall - TAILS * math.sqrt(float(np.sum(moves.stdevs ** 2))) > 0:
         # No window day left, or the spot cannot reach the lookback so far (odds below 1e-13):
         # the strikes are known.
-        return float(spread.value(lookback_so_far, spot, t_expiry, t_settle, *args))
-    long = expected_long_leg(spread, y0, np.asarray(window_times, float), t_expiry - horizon, t_settle, *args)
+        return float(spread.long_leg(lookback_so_far, market.spot, t_expiry, t_settle, known.vol, known.rate,
+                                     known.div_yield)) - short
+    long = expected_long_leg(spread, y0, window_times, t_expiry - horizon, t_settle, moves)
     # The payment is never negative (the long leg dominates); only rounding could say so.
-    return max(long - float(spread.short_leg(spot, t_expiry, t_settle, *args)), 0.0)
+    return max(long - short, 0.0)
 
 
 def mc_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,
              t_expiry: float, t_settle: float, settings: MonteCarlo) -> Estimate:
     """Value per warrant with its standard error.
 
-    While the window is open, paths are simulated exactly on its remaining trading days; at
-    the window's end the payment's conditional expectation is a closed-form spread, so the last
-    step to expiration is not simulated. Control variate: the spread with the strikes known
+    Where the vol does not depend on the strike (flat or a term structure), paths are simulated
+    exactly on the window's remaining trading days and at the window's end the payment's
+    conditional expectation is a closed-form spread. Under a smile the paths follow the local
+    vol (local_vol_paths) to expiration. Control variate: the spread with the strikes known
     today (lookback so far), whose value today is closed form. After the window the value is
     that closed form, with no error."""
-    args = (market.vol, market.rate, market.div_yield)
-    known_strikes = float(spread.value(lookback_so_far, market.spot, t_expiry, t_settle, *args))
+    window_times = np.asarray(window_times, float)
+    known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)
+    known_args = (known.vol, known.rate, known.div_yield)
+    smile = market.smile
+    if smile:
+        known_strikes = (european(spread, lookback_so_far, market, t_expiry, t_settle)
+                         - european(spread, None, market, t_expiry, t_settle))
+    else:
+        known_strikes = float(spread.value(lookback_so_far, market.spot, t_expiry, t_settle, *known_args))
     if window_times.size == 0:
         return Estimate(known_strikes, 0.0, 0)
-    to_expiry = t_expiry - window_times[-1]
     extreme = np.max if spread.direction > 0 else np.min
     reached = np.maximum if spread.direction > 0 else np.minimum
+    discount = float(market.discount(t_settle))
+    if smile:
+        times, observed = local_vol_times(window_times, t_expiry)
 
-    def sample(z):
-        path = lognormal_paths(market.spot, window_times, market.vol, market.rate - market.div_yield, z)
-        lookback = reached(lookback_so_far, extreme(path, axis=1))
-        window_end = path[:, -1]
-        short = spread.short_leg(window_end, to_expiry, t_settle, *args)
-        return (spread.long_leg(lookback, window_end, to_expiry, t_settle, *args) - short,
-                spread.long_leg(lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
+        def sample(z):
+            path = local_vol_paths(market, times, z)
+            lookback = reached(lookback_so_far, extreme(path[:, observed], axis=1))
+            final = path[:, -1]
+            short = spread.notional / spread.initial * payoff(spread, spread.initial_strike * spread.initial, final)
+            return (discount * (spread.notional / lookback * payoff(spread, spread.lookback_strike * lookback, final)
+                                - short),
+                    discount * (spread.notional / lookback_so_far
+                                * payoff(spread, spread.lookback_strike * lookback_so_far, final) - short))
+        dims = len(times)
+    else:
+        moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
+        to_expiry = t_expiry - window_times[-1]
+        args = (moves.vol, moves.rate, moves.div_yield)
+        variances = np.cumsum(moves.stdevs ** 2)
+        log_forwards = np.log(market.growth(window_times)) - 0.5 * variances
 
-    largest = largest_payment(spread, lookback_so_far, market, window_times) * np.exp(-market.rate * t_settle)
-    return estimate(sample, window_times.size, known_strikes, settings, spread.notional, largest)
+        def sample(z):
+            path = market.spot * np.exp(log_forwards + brownian_bridge(variances, z))
+            lookback = reached(lookback_so_far, extreme(path, axis=1))
+            window_end = path[:, -1]
+            short = spread.short_leg(window_end, to_expiry, t_settle, *args)
+            return (spread.long_leg(lookback, window_end, to_expiry, t_settle, *args) - short,
+                    spread.long_leg(lookback_so_far, window_end, to_expiry, t_settle, *args) - short)
+        dims = window_times.size
+
+    largest = largest_payment(spread, lookback_so_far, market, window_times) * discount
+    return estimate(sample, dims, known_strikes, settings, spread.notional, largest)
+
+
+def payoff(spread: LookbackSpread, strike, final):
+    """One option's payment per unit at expiration: a put (puts on the highest close) or a call."""
+    return np.maximum(final - strike, 0.0) if spread.is_call else np.maximum(strike - final, 0.0)
+
+
+def european(spread: LookbackSpread, lookback: float | None, market: Market, t_expiry: float,
+             t_settle: float) -> float:
+    """The long leg with the lookback known (or the short leg, `lookback` None) at the surface's
+    implied vol at its strike: exact under the local vol of that surface."""
+    strike = spread.initial_strike * spread.initial if lookback is None else spread.lookback_strike * lookback
+    weight = spread.notional / (spread.initial if lookback is None else lookback)
+    rate = -float(market.log_discount(market.rate, t_settle)) / t_settle if t_settle > 0 else 0.0
+    if t_expiry <= 0:
+        return weight * float(payoff(spread, strike, market.spot)) * math.exp(-rate * t_settle)
+    div_yield = rate - float(market.log_growth(t_expiry)) / t_expiry
+    vol = market.implied_vols([strike], t_expiry)[0]
+    return weight * float(option_value(spread.is_call, market.spot, strike, t_expiry, t_settle, vol, rate, div_yield))
+
+
+STEPS_PER_DAY = 4  # local-vol Monte Carlo: Euler steps in log spot per calendar day
+
+
+def local_vol_times(window_times: np.ndarray, t_expiry: float) -> tuple[np.ndarray, np.ndarray]:
+    """The local-vol paths' step times to expiration (every window day one of them, each stretch
+    cut into steps of at most a quarter of a calendar day) and the window days' positions."""
+    ends = [*window_times.tolist(), t_expiry] if t_expiry > window_times[-1] else window_times.tolist()
+    times, observed, start = [], [], 0.0
+    for end in ends:
+        count = max(1, math.ceil((end - start) * 365 * STEPS_PER_DAY - 1e-9))
+        times.extend(np.linspace(start, end, count + 1)[1:].tolist())
+        if end in window_times:
+            observed.append(len(times) - 1)
+        start = end
+    return np.array(times), np.array(observed)
+
+
+def local_vol_paths(market: Market, times: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Index levels at `times` along paths of the local vol (Euler steps in log spot, the vol at
+    each step's start and middle time, the curves' forward over it) from normals z (paths, steps)."""
+    steps = np.diff(times, prepend=0.0)
+    drifts = np.diff(market.log_growth(times), prepend=0.0)
+    log_spot = np.full(len(z), math.log(market.spot))
+    path = np.empty(z.shape)
+    start = 0.0
+    for i, (dt, end) in enumerate(zip(steps, times)):
+        vol = market.local_vol(np.exp(log_spot), (start + end) / 2, start, end)
+        log_spot = log_spot + drifts[i] - 0.5 * vol * vol * dt + vol * math.sqrt(dt) * z[:, i]
+        path[:, i] = np.exp(log_spot)
+        start = end
+    return path
 
 
 def largest_payment(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times) -> float:
@@ -222,7 +345,8 @@ def largest_payment(spread: LookbackSpread, lookback_so_far: float, market: Mark
     the payment at the short strike with the lowest close TAILS deviations down."""
     if spread.direction > 0:
         return spread.notional * spread.lookback_strike
-    horizon, vol = window_times[-1], market.vol
-    drift = market.rate - market.div_yield - 0.5 * vol * vol
-    lowest = min(lookback_so_far, market.spot * math.exp(min(drift, 0.0) * horizon - TAILS * vol * math.sqrt(horizon)))
+    horizon = window_times[-1]
+    variance = market.total_variance(market.spot, horizon)
+    drift = float(market.log_growth(horizon)) - 0.5 * variance
+    lowest = min(lookback_so_far, market.spot * math.exp(min(drift, 0.0) - TAILS * math.sqrt(variance)))
     return spread.notional * (spread.initial_strike * spread.initial / lowest - spread.lookback_strike)

@@ -16,16 +16,17 @@ from ..core.market import Market
 
 
 def bumped_greeks(value: Callable[[Market], float], market: Market, base: float, theta: float) -> np.ndarray:
-    """Delta (per index point), gamma, vega (per vol point), theta (as given, per calendar day)
-    and rho (per 1% of rate): central differences of `value`, whose error must be far under the
-    bumps' effect (below 1e-9 of the notional)."""
+    """Delta (per index point), gamma, vega (per vol point: every vol of a surface moved alike),
+    theta (as given, per calendar day) and rho (per 1% of rate: a curve moved in parallel):
+    central differences of `value`, whose error must be far under the bumps' effect (below
+    1e-9 of the notional). The surface stays in strike when spot moves (sticky strike)."""
     def at(**changes):
         return value(market.bumped(**changes))
 
     spot_step, vol_step, rate_step = 1e-4 * market.spot, 1e-4, 1e-5
     up, down = at(spot=market.spot + spot_step), at(spot=market.spot - spot_step)
-    vega = (at(vol=market.vol + vol_step) - at(vol=market.vol - vol_step)) / (2 * vol_step)
-    rho = (at(rate=market.rate + rate_step) - at(rate=market.rate - rate_step)) / (2 * rate_step)
+    vega = (value(market.shifted(vol=vol_step)) - value(market.shifted(vol=-vol_step))) / (2 * vol_step)
+    rho = (value(market.shifted(rate=rate_step)) - value(market.shifted(rate=-rate_step))) / (2 * rate_step)
     return np.array([(up - down) / (2 * spot_step), (up - 2 * base + down) / spot_step ** 2,
                      vega / 100, theta, rho / 100])
 

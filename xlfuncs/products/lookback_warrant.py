@@ -39,6 +39,7 @@ from ..core.fields import (
 )
 from ..core.market import FIELDS as MARKET_FIELDS
 from ..core.market import Market, near_initial
+from ..core.surface import Surface
 from ..engines import lookback
 from ..engines.lookback import LookbackSpread
 from ..engines.montecarlo import DEFAULT_SEED, Estimate, MonteCarlo
@@ -304,12 +305,6 @@ def window_times(warrant: LookbackWarrant, market: Market) -> np.ndarray:
     return np.array([market.time_to(day) for day in warrant.window_days if day > market.as_of])
 
 
-def flat_only(market: Market) -> None:
-    if not market.flat:
-        raise TermError("vol, rate and div_yield must each be one number for a warrant: its engines take no "
-                        "surface or curves yet")
-
-
 def warrant_value(warrant: LookbackWarrant, market: Market) -> float:
     """Exact value per warrant on any day of its life (the reflected-walk engine)."""
     near_initial("spot", market.spot, warrant.initial)
@@ -319,7 +314,10 @@ def warrant_value(warrant: LookbackWarrant, market: Market) -> float:
 @lru_cache(maxsize=1024)
 def exact_value(warrant: LookbackWarrant, market: Market) -> float:
     """warrant_value for a market the caller has checked, or moved by a greek's bump."""
-    flat_only(market)
+    if market.smile:
+        raise TermError("vol surface has a smile: the warrant's exact engine takes a flat vol or a surface flat in "
+                        "strike (a term structure); under a smile use its Monte Carlo function (..._MC_VALUE), "
+                        "which follows the surface's local vol")
     warrant.alive_on(market.as_of)
     return lookback.exact_value(warrant.spread, warrant.lookback_so_far(market), market,
                                 window_times(warrant, market), market.time_to(warrant.expiration),
@@ -329,7 +327,6 @@ def exact_value(warrant: LookbackWarrant, market: Market) -> float:
 @lru_cache(maxsize=1024)
 def warrant_mc_value(warrant: LookbackWarrant, market: Market, settings: MonteCarlo | None = None) -> Estimate:
     """Monte Carlo value per warrant with its standard error (engines/lookback.py, mc_value)."""
-    flat_only(market)
     warrant.alive_on(market.as_of)
     near_initial("spot", market.spot, warrant.initial)
     return lookback.mc_value(warrant.spread, warrant.lookback_so_far(market), market, window_times(warrant, market),
@@ -354,7 +351,7 @@ def warrant_greeks(warrant: LookbackWarrant, market: Market) -> np.ndarray:
     if market.as_of < warrant.expiration:
         theta = exact_value(warrant, roll_forward(warrant, market)) - base
     else:  # the payment is fixed: only its discounting to settlement is left
-        theta = base * np.expm1(market.rate * min(1, (warrant.settlement - market.as_of).days) / 365)
+        theta = base * np.expm1(market.short_rate(market.rate) * min(1, (warrant.settlement - market.as_of).days) / 365)
     return bumped_greeks(lambda moved: exact_value(warrant, moved), market, base, theta)
 
 
@@ -369,6 +366,23 @@ def warrant_implied_vol(price: float, warrant: LookbackWarrant, market: Market) 
         return exact_value(warrant, market.bumped(vol=vol))
 
     return implied_input(price, value, MARKET_FIELDS["vol"].low, MARKET_FIELDS["vol"].high, 1e-9 * warrant.notional)
+
+
+def warrant_surface_shift(price: float, warrant: LookbackWarrant, market: Market) -> float:
+    """The parallel shift of every vol of the market (a surface's, or a flat vol) at which the
+    warrant's exact value equals `price`: how a disclosed value reads against a desk's surface."""
+    price = finite("price", price)
+    warrant_value(warrant, market)  # the user's inputs are checked once
+    lowest, highest = market.vol.vol_range if isinstance(market.vol, Surface) else (market.vol, market.vol)
+    field = MARKET_FIELDS["vol"]
+
+    @lru_cache(maxsize=None)
+    def value(level):  # the shifted surface's lowest vol
+        return exact_value(warrant, market.shifted(vol=level - lowest))
+
+    level = implied_input(price, value, field.low, field.high - (highest - lowest), 1e-9 * warrant.notional,
+                          name="lowest vol of the shifted surface")
+    return level - lowest
 
 
 def warrant_quote(warrant: LookbackWarrant, market: Market) -> Quote:
@@ -416,6 +430,9 @@ def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: 
         Function(f"{prefix}_GREEKS", "Warrant delta (per index point), gamma, vega (per vol point), theta (per day), "
                                      "rho (per 1%): 1x5 row.", VALUATION,
                  lambda v: np.atleast_2d(warrant_greeks(warrant(v), Market.of(v)))),
+        Function(f"{prefix}_SURFACE_SHIFT", "Parallel shift of every vol of the surface (or of a flat vol) at which "
+                                            "the warrant's exact value equals price: 0.01 is one vol point up.",
+                 ("price", *VALUATION), lambda v: warrant_surface_shift(v["price"], warrant(v), Market.of(v))),
         Function(f"{prefix}_IMPLIED_VOL", "Flat volatility at which the warrant's exact value equals price (per "
                                           "warrant).", ("price", *(name for name in VALUATION if name != "vol")),
                  lambda v: warrant_implied_vol(v["price"], warrant(v), Market.of({**v, "vol": 0.2}))),
