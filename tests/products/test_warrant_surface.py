@@ -87,6 +87,16 @@ def test_after_the_window_a_term_structure_warrant_is_black_at_the_surface_vol()
 
 
 SMILE = surface_grid(5907.55, DAY("2025-05-28"))
+JUMP_AFTER_THE_WINDOW = [[None, 5000.0], [DAY("2025-07-01"), 0.15], [DAY("2025-12-01"), 0.19]]
+
+
+@pytest.mark.parametrize("vol", [0.167, JUMP_AFTER_THE_WINDOW], ids=["flat", "term structure"])
+def test_the_finite_difference_oracle_against_the_exact_engine(vol):
+    """The oracle the local-vol Monte Carlo is held to, held to the exact engine where both apply."""
+    at = market(vol=vol, rate=RATES, div_yield=DIVIDENDS)
+    args = engine_args(WARRANT_TERMS, at)
+    expected = lookback.exact_value(*args) + lookback.european(args[0], None, at, args[4], args[5])
+    assert long_leg(*args) == pytest.approx(expected, abs=1e-4)
 
 
 def test_a_smile_is_refused_by_the_exact_engine_with_what_to_use():

@@ -165,6 +165,15 @@ class Market(Contract):
             return self.vol * self.vol * t
         return self.implied_vols([strike], t)[0] ** 2 * t
 
+    def vol_changes(self, horizon: float) -> list[float]:
+        """Times from as_of (before `horizon`) where the local vol jumps in time: the surface's
+        expiries, between which total variance is linear in time. Steps of a scheme in time should
+        not straddle them."""
+        if not isinstance(self.vol, Surface):
+            return []
+        later = self.surface_later()
+        return [float(t) - later for t in self.vol.times if 0 < float(t) - later < horizon]
+
     def local_vol(self, spots: np.ndarray, t: float, start: float, end: float) -> np.ndarray:
         """Local vols at index levels `spots`, t years on, for a step from `start` to `end`
         (whose carry change against the surface's snapshot enters Dupire's formula)."""

@@ -255,7 +255,7 @@ def mc_value(spread: LookbackSpread, lookback_so_far: float, market: Market, win
     reached = np.maximum if spread.direction > 0 else np.minimum
     discount = float(market.discount(t_settle))
     if smile:
-        times, observed = local_vol_times(window_times, t_expiry)
+        times, observed = local_vol_times(window_times, t_expiry, market.vol_changes(t_expiry))
 
         def sample(z):
             path = local_vol_paths(market, times, z)
@@ -309,10 +309,11 @@ def european(spread: LookbackSpread, lookback: float | None, market: Market, t_e
 STEPS_PER_DAY = 4  # local-vol Monte Carlo: Euler steps in log spot per calendar day
 
 
-def local_vol_times(window_times: np.ndarray, t_expiry: float) -> tuple[np.ndarray, np.ndarray]:
-    """The local-vol paths' step times to expiration (every window day one of them, each stretch
-    cut into steps of at most a quarter of a calendar day) and the window days' positions."""
-    ends = [*window_times.tolist(), t_expiry] if t_expiry > window_times[-1] else window_times.tolist()
+def local_vol_times(window_times: np.ndarray, t_expiry: float, changes: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The local-vol paths' step times to expiration (every window day and every jump of the local
+    vol in time, `changes`, one of them; each stretch between cut into steps of at most a quarter
+    of a calendar day) and the window days' positions."""
+    ends = sorted({*window_times.tolist(), t_expiry, *changes})
     times, observed, start = [], [], 0.0
     for end in ends:
         count = max(1, math.ceil((end - start) * 365 * STEPS_PER_DAY - 1e-9))
