@@ -111,6 +111,7 @@ class GridSmile(Smile):
     coefficients: np.ndarray = field(init=False)
     end_slopes: tuple[float, float] = field(init=False)
     pieces: tuple = field(init=False)  # the same as lists, for w_at
+    ends: tuple = field(init=False)
 
     def __post_init__(self):
         self.flat = bool(np.all(self.w == self.w[0]))
@@ -123,6 +124,7 @@ class GridSmile(Smile):
             self.coefficients = np.array([[0.0], [0.0], [slope], [self.w[0]]])
         self.end_slopes = (float(self.coefficients[2, 0]), float(self.evaluate(self.k[-1:], True)[1][0]))
         self.pieces = (self.breaks.tolist(), self.coefficients.T.tolist(), float(self.k[0]), float(self.k[-1]))
+        self.ends = (float(self.k[0]), float(self.k[-1]), float(self.w[0]), float(self.w[-1]))  # k, then w, at both
 
     def end_slope(self, end: int) -> float:
         return self.end_slopes[end]
@@ -130,9 +132,9 @@ class GridSmile(Smile):
     def w_at(self, k: float) -> float:
         breaks, coefficients, first, last = self.pieces
         if k < first or k > last:
-            end = 0 if k < first else -1
-            outward = -1.0 if end == 0 else 1.0
-            w = float(wing_variance(outward * (k - self.k[end]), self.w[end], outward * self.end_slope(end)))
+            side = 0 if k < first else 1
+            outward = -1.0 if side == 0 else 1.0
+            w = wing_variance(outward * (k - self.ends[side]), self.ends[side + 2], outward * self.end_slopes[side])
             return w if self.floor is None else max(w, self.floor.w_at(k))
         piece = min(max(bisect_right(breaks, k) - 1, 0), len(coefficients) - 1)
         c3, c2, c1, c0 = coefficients[piece]
@@ -184,7 +186,7 @@ def wing_variance(x, w_end: float, slope: float):
     if slope >= 0:
         return w_end + slope * x
     scale = w_end / (2 * -slope)
-    return w_end + slope * scale * (1 - np.exp(-x / scale))
+    return w_end + slope * scale * (1 - (math.exp if isinstance(x, float) else np.exp)(-x / scale))
 
 
 def durrleman(k, w, dw, d2w):
