@@ -321,6 +321,8 @@ def surface_quotes(value, field: Field) -> SurfaceQuotes:
     with its top-left cell blank, strikes across and expiry dates down. Rows and columns wholly
     blank at the end are skipped (a range drawn larger than its quotes)."""
     rows = [list(row) for row in cells(value)]
+    if any(len(row) != len(rows[0]) for row in rows):
+        raise TermError("vol surface must be a rectangular range (every row as long as the first)")
     while rows and all(cell is None for cell in rows[-1]):
         rows.pop()
     while rows and rows[0] and all(row[-1] is None for row in rows):
@@ -486,7 +488,8 @@ def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
         if negative.size:
             strikes = surface.forward(t) * np.exp(k[[negative[0], negative[-1]]])
             raise TermError(f"vol surface has butterfly arbitrage {where}: the density of the final value is negative "
-                            f"between strikes {strikes[0]:.6g} and {strikes[1]:.6g}")
+                            f"between strikes {strikes[0]:.6g} and {strikes[1]:.6g} (with the forward from spot, "
+                            "rate and div_yield)")
     for i in range(len(surface.smiles) - 1):
         near = CALENDAR_STDEVS * math.sqrt(float(surface.smiles[i + 1].variance(np.zeros(1))[0]))
         ends = [k[[0, -1]] for k in quoted]
@@ -498,4 +501,4 @@ def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
             strike = surface.forward(surface.times[i]) * math.exp(inner[j])
             raise TermError(f"vol surface has calendar arbitrage: total variance falls from expiry "
                             f"{expiries[i].isoformat()} to {expiries[i + 1].isoformat()} at strike {strike:.6g} "
-                            f"({math.exp(inner[j]):.2%} of the forward)")
+                            f"({math.exp(inner[j]):.2%} of the forward from spot, rate and div_yield)")
