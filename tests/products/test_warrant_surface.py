@@ -68,9 +68,16 @@ def test_a_term_structure_is_the_flat_engine_on_the_clock_of_variance(as_of, spo
     assert lookback.exact_value(*args) == pytest.approx(expected, abs=1e-9)
 
 
+EXPIRY_INSIDE_THE_WINDOW = [[None, 5000.0], [DAY("2025-06-12"), 0.25], [DAY("2025-09-01"), 0.17],
+                            [DAY("2026-01-01"), 0.18]]
+ONE_EXPIRY = [[None, 5000.0], [DAY("2025-08-01"), 0.21]]
+
+
+@pytest.mark.parametrize("surface", [TERM_STRUCTURE, EXPIRY_INSIDE_THE_WINDOW, ONE_EXPIRY],
+                         ids=["term structure", "an expiry inside the window", "one expiry"])
 @pytest.mark.parametrize("as_of, spot", [("2025-05-28", 5907.55), ("2025-05-01", 5700.0), ("2025-06-10", 6100.0)])
-def test_term_structure_and_curves_exact_engine_against_its_monte_carlo(as_of, spot):
-    at = market(as_of, spot, TERM_STRUCTURE, RATES, DIVIDENDS)
+def test_term_structure_and_curves_exact_engine_against_its_monte_carlo(as_of, spot, surface):
+    at = market(as_of, spot, surface, RATES, DIVIDENDS)
     args = engine_args(WARRANT_TERMS, at)
     estimate = lookback.mc_value(*args, MonteCarlo(paths=65536, seed=3))
     assert abs(estimate.value - lookback.exact_value(*args)) < 4 * estimate.stderr
