@@ -49,12 +49,34 @@ def test_total_variance_is_linear_in_time_at_fixed_moneyness(between):
             assert variances[2] == pytest.approx(variances[0] + weight * (variances[1] - variances[0]), rel=1e-12)
 
 
-def test_before_the_first_and_after_the_last_expiry_the_vol_at_fixed_moneyness_is_held():
+def test_before_the_first_expiry_the_vol_at_fixed_moneyness_is_held():
     market = market_of(surface_grid(SPOT, AS_OF))
-    for t, quoted in ((5 / 365, 30 / 365), (3.0, 730 / 365), (10.0, 730 / 365)):
-        for k in (-0.3, 0.0, 0.2):
-            vols = [market.implied_vols([SPOT * market.growth(s) * math.exp(k)], s)[0] for s in (t, quoted)]
-            assert vols[0] == pytest.approx(vols[1], rel=1e-12)
+    for k in (-0.3, 0.0, 0.2):
+        vols = [market.implied_vols([SPOT * market.growth(s) * math.exp(k)], s)[0] for s in (5 / 365, 30 / 365)]
+        assert vols[0] == pytest.approx(vols[1], rel=1e-12)
+
+
+def test_after_the_last_expiry_every_moneyness_gains_the_at_the_money_variance_rate():
+    market = market_of(surface_grid(SPOT, AS_OF))
+    last = 730 / 365
+
+    def w(k, t):
+        return market.implied_vols([SPOT * market.growth(t) * math.exp(k)], t)[0] ** 2 * t
+    rate = w(0.0, last) / last
+    for t in (3.0, 10.0):
+        for k in (-0.5, 0.0, 0.3):
+            assert w(k, t) == pytest.approx(w(k, last) + (t - last) * rate, rel=1e-12)
+
+
+def test_a_short_steep_smile_stays_free_of_arbitrage_years_after_its_only_expiry():
+    """The validator's case: one 7-day expiry and a one-year note. Holding the vol at each
+    moneyness made year-long calls fall faster than the strike rises; the variance rate does not."""
+    market = market_of(surface_grid(SPOT, AS_OF, days=(7,), atm_vol=0.25, eta=1.2), rate=0.0, div_yield=0.0)
+    strikes = SPOT * np.geomspace(0.2, 5, 2001)
+    for t in (0.5, 1.0, 3.0):
+        calls = black_call(SPOT, strikes, np.array(market.implied_vols(list(strikes), t)) ** 2 * t)
+        slopes = np.diff(calls) / np.diff(strikes)
+        assert (slopes >= -1 - 1e-9).all() and (slopes <= 1e-12).all() and (np.diff(slopes) >= -1e-9).all()
 
 
 def test_the_grid_between_strikes_follows_the_smile_it_was_sampled_from():
@@ -187,7 +209,10 @@ BAD_SURFACES = [
     ([[None, 5000.0, 4000.0], [dt.date(2025, 9, 1), 0.2, 0.2]], "strikes must increase, got 4000 after 5000"),
     ([[None, 5000.0, -1.0], [dt.date(2025, 9, 1), 0.2, 0.2]], "strikes must be index levels above 0"),
     ([[None, 5000.0, "#REF!"], [dt.date(2025, 9, 1), 0.2, 0.2]], "vol is an error cell (#REF!)"),
-    ([[1.0, 5000.0], [dt.date(2025, 9, 1), 0.2]], "top-left cell blank"),
+    ([[1.0, 5000.0], [dt.date(2025, 9, 1), 0.2]], "top-left cell blank or a label"),
+    ([[None, None, 5000.0], [dt.date(2025, 9, 1), 0.2, 0.2]], "needs a strike in every column of its first row, got a "
+                                                               "blank cell (column 2"),
+    ([[0.2, None]], "got a range holding one number (select its cell alone)"),
     ([[None, 5000.0, 6000.0]], "vol must be one number or a surface range"),
     ([[0.2, 0.3]], "vol must be one number or a surface range"),
 ]
@@ -198,6 +223,12 @@ def test_bad_surfaces_are_refused_by_name(rows, message):
     with pytest.raises(TermError) as raised:
         market_of(rows)
     assert message in str(raised.value)
+
+
+def test_a_grid_may_carry_a_label_in_its_corner():
+    labelled = [["Expiry \\ Strike", *surface_grid(SPOT, AS_OF)[0][1:]], *surface_grid(SPOT, AS_OF)[1:]]
+    assert market_of(labelled).implied_vols([SPOT], 0.5) == market_of(surface_grid(SPOT, AS_OF)).implied_vols([SPOT],
+                                                                                                            0.5)
 
 
 def test_a_range_drawn_larger_than_its_quotes():

@@ -138,3 +138,12 @@ def test_warrant_functions_with_a_smile():
             getattr(udfs, name)(*args)
     [[value, stderr]] = udfs.WARRANT_MC_VALUE(*args, 2000, 1)
     assert 0 < value < WARRANT["notional"] * WARRANT["upper_strike"] and 0 < stderr < 1
+
+
+def test_true_in_a_surface_is_refused_even_after_the_same_numbers_were_read():
+    """TRUE equals 1.0 to Python: the reading of a range of numbers must not answer for it."""
+    numbers = [[None, 4000.0, 5000.0], [serial("2023-12-29"), 1.0, 1.0], [serial("2024-12-29"), 1.0, 1.0]]
+    udfs.NOTE_VALUE(*note_args(numbers, 0.053))
+    with_true = [numbers[0], [numbers[1][0], True, 1.0], numbers[2]]
+    with pytest.raises(udfs.ExcelInputError, match="vol must be a number, got True"):
+        udfs.NOTE_VALUE(*note_args(with_true, 0.053))

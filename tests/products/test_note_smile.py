@@ -10,6 +10,7 @@ import QuantLib as ql
 
 from xlfuncs.core.cells import converted
 from xlfuncs.core.market import FIELDS, Market
+from xlfuncs.engines.montecarlo import MonteCarlo
 from xlfuncs.products import buffer_note
 from xlfuncs.products.bearish_note import BearishBufferNote
 from xlfuncs.products.bullish_note import BullishBufferNote
@@ -163,3 +164,14 @@ def test_greeks_with_a_surface_are_differences_of_the_value(seed):
     later = market.bumped(as_of=as_of + dt.timedelta(days=1))
     one_day = value(later) - base
     assert theta == pytest.approx(one_day, rel=0.05, abs=2e-3)  # a derivative against a day's change
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_monte_carlo_on_the_law_the_surface_implies_agrees_with_the_replication(seed):
+    """NOTE_MC_VALUE draws the final value from the distribution the surface's call prices imply
+    (no legs): within 4 standard errors of the replication, on curves and grids or SVI rows."""
+    note, spot, as_of, rate_rows, dividend_rows, vol = random_case(np.random.default_rng(200 + seed))
+    market = market_of(spot, as_of, rate_rows, dividend_rows, vol)
+    estimate = buffer_note.note_mc_value(note, market, MonteCarlo(paths=65536, seed=seed))
+    assert abs(estimate.value - buffer_note.note_value(note, market)) < 4 * estimate.stderr
+    assert estimate.stderr < 0.05

@@ -140,3 +140,23 @@ def test_greeks_on_a_term_structure_are_parallel_shifts():
     assert rho == pytest.approx((value(at.shifted(rate=0.001)) - value(at.shifted(rate=-0.001))) / 0.2, rel=1e-3)
     assert delta == pytest.approx((value(at.bumped(spot=5908.55)) - value(at.bumped(spot=5906.55))) / 2, rel=1e-3)
     assert delta < 0 and vega > 0
+
+
+INVERTED = [[None, 5000.0], [DAY("2025-06-11"), 0.25], [DAY("2025-07-27"), 0.17], [DAY("2025-12-14"), 0.16]]
+
+
+@pytest.mark.parametrize("price", [20.0, 25.0, 30.0])
+def test_surface_shift_on_an_inverted_term_structure(price):
+    """After a spike the term structure falls: shifted down far enough its forward variance would
+    turn negative, so the solver keeps above that and round-trips."""
+    at = market(vol=INVERTED)
+    shift = lookback_warrant.warrant_surface_shift(price, WARRANT_TERMS, at)
+    assert lookback_warrant.exact_value(WARRANT_TERMS, at.shifted(vol=shift)) == pytest.approx(price, abs=1e-8)
+
+
+def test_a_term_structure_with_no_variance_between_expiries_is_refused_by_date():
+    flat_in_time = [[None, 5000.0], [DAY("2025-06-02"), 0.4], [DAY("2025-06-27"), 0.4 * (5 / 30) ** 0.5],
+                    [DAY("2025-12-14"), 0.2]]
+    for function in (lookback_warrant.warrant_value, lookback_warrant.warrant_greeks):
+        with pytest.raises(TermError, match="vol surface gives the stretch to 2025-06-.* a forward vol of 0.0"):
+            function(WARRANT_TERMS, market(vol=flat_in_time))

@@ -144,6 +144,8 @@ def converted(field: Field, value):
                 hash(key)
             except TypeError:
                 return field.ranges(rows, field)
+            if bool in set().union(*(map(type, row) for row in key)):  # TRUE would share 1.0's reading
+                return field.ranges(rows, field)
             return quotes_of(key, field)
     if field.shape == "cell":
         cell = single_cell(value, field.name, blank_allowed=not field.required)

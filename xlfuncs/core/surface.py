@@ -12,8 +12,10 @@ w(k, t) = vol^2 t in log forward moneyness k = log(K / F(t)), F the forward of t
   never below the earlier expiry's w there (the larger of the two: no calendar arbitrage
   in the wings, and the kink where they cross only adds density);
 - an SVI row is w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2));
-- between expiries w is linear in time at fixed k; before the first expiry and after the last
-  the implied vol at fixed k is that expiry's (w proportional to t).
+- between expiries w is linear in time at fixed k; before the first expiry the implied vol at
+  fixed k is its (w proportional to t); after the last, w grows at every k by the last
+  expiry's at-the-money variance per year (the smile's shape in variance kept: holding the
+  vol at each k instead would steepen it in variance until it allows a butterfly).
 
 Quotes are refused where they allow an arbitrage: butterfly (call prices increasing or not
 convex in strike at the quotes, or a negative density, Durrleman's g(k) < 0, on the smiles or
@@ -46,6 +48,7 @@ CHECK_POINTS = 2001    # log-moneyness points where each smile's density is chec
 CHECK_STDEVS = 8.0     # ... from this many of the longest expiry's deviations either side
 CALENDAR_STDEVS = 4.0  # total variance must rise with time this many deviations either side
 DENSITY_FLOOR = -1e-9  # Durrleman's g below this is a negative density
+LATER = (1.5, 3.0, 10.0, 100.0)  # after the last expiry, the smile is checked this many times as far
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,11 @@ class Surface:
     forwards: dict = field(default_factory=dict)  # forward(t) by t, as notes ask again and again
 
     @property
+    def late_rate(self) -> float:
+        """Total variance per year at the money of the last expiry: how w grows after it."""
+        return self.smiles[-1].w_at(0.0) / self.times[-1]
+
+    @property
     def flat_in_strike(self) -> bool:
         return all(smile.flat for smile in self.smiles)
 
@@ -235,11 +243,13 @@ class Surface:
         """w, dw/dt at fixed k, dw/dk and d2w/dk2 at t years after the anchor (t > 0)."""
         k = np.asarray(k, float)
         i = int(np.searchsorted(self.times, t))
-        if i == 0 or i == len(self.times):  # before the first or after the last expiry: vol held
-            end = 0 if i == 0 else -1
-            w, dw, d2w = self.smiles[end].parts(k)
-            scale = t / self.times[end]
-            parts = w * scale, w / self.times[end], dw * scale, d2w * scale
+        if i == 0:  # before the first expiry: the vol at each moneyness held
+            w, dw, d2w = self.smiles[0].parts(k)
+            scale = t / self.times[0]
+            parts = w * scale, w / self.times[0], dw * scale, d2w * scale
+        elif i == len(self.times):  # after the last: the at-the-money variance rate added at every moneyness
+            w, dw, d2w = self.smiles[-1].parts(k)
+            parts = w + (t - self.times[-1]) * self.late_rate, np.full_like(w, self.late_rate), dw, d2w
         else:
             t0, t1 = self.times[i - 1], self.times[i]
             weight = (t - t0) / (t1 - t0)
@@ -253,9 +263,10 @@ class Surface:
         if self.shift:
             return self.parts(k, t)[0]
         i = int(np.searchsorted(self.times, t))
-        if i == 0 or i == len(self.times):
-            end = 0 if i == 0 else -1
-            return self.smiles[end].variance(k) * (t / self.times[end])
+        if i == 0:
+            return self.smiles[0].variance(k) * (t / self.times[0])
+        if i == len(self.times):
+            return self.smiles[-1].variance(k) + (t - self.times[-1]) * self.late_rate
         t0, t1 = self.times[i - 1], self.times[i]
         w0, w1 = self.smiles[i - 1].variance(k), self.smiles[i].variance(k)
         return w0 + (t - t0) / (t1 - t0) * (w1 - w0)
@@ -272,10 +283,12 @@ class Surface:
         if forward is None:
             forward = self.forwards[t] = float(self.forward(t))
         i = int(np.searchsorted(self.times, t))
-        if i == 0 or i == len(self.times):
-            end = 0 if i == 0 else -1
-            smile, scale = self.smiles[end], 1.0 / self.times[end]
+        if i == 0:
+            smile, scale = self.smiles[0], 1.0 / self.times[0]
             return [math.sqrt(smile.w_at(math.log(strike / forward)) * scale) for strike in strikes]
+        if i == len(self.times):
+            smile, late = self.smiles[-1], (t - self.times[-1]) * self.late_rate
+            return [math.sqrt((smile.w_at(math.log(strike / forward)) + late) / t) for strike in strikes]
         t0, t1 = self.times[i - 1], self.times[i]
         weight = (t - t0) / (t1 - t0)
         vols = []
@@ -328,10 +341,13 @@ def surface_quotes(value, field: Field) -> SurfaceQuotes:
     while rows and rows[0] and all(row[-1] is None for row in rows):
         rows = [row[:-1] for row in rows]
     if len(rows) < 2 or len(rows[0]) < 2:
+        got = ("a range holding one number (select its cell alone)" if len(rows) == 1 and len(rows[0]) == 1
+               else f"a {shape(rows)} range")
         raise TermError(f"vol must be one number or a surface range (a grid of strikes by expiry dates, or SVI rows "
-                        f"under the header {', '.join(SVI_HEADER)}), got a {shape(rows)} range")
-    header = rows[0]
-    if isinstance(header[0], str) and error_cell(header[0]) is None:
+                        f"under the header {', '.join(SVI_HEADER)}), got {got}")
+    corner = rows[0][0]
+    texts = all(isinstance(cell, str) and error_cell(cell) is None for cell in rows[0])
+    if texts or (isinstance(corner, str) and corner.strip().lower() == SVI_HEADER[0]):  # a header: SVI rows
         return svi_quotes(rows)
     return grid_quotes(rows, field)
 
@@ -351,14 +367,17 @@ def expiry_column(rows, what: str) -> tuple[dt.date, ...]:
 
 
 def grid_quotes(rows, field: Field) -> SurfaceQuotes:
-    if not_an_error(rows[0][0], "vol", " (top-left cell of the surface)") is not None:
-        raise TermError(f"vol surface grid must have its top-left cell blank (strikes across, expiry dates down), "
-                        f"got {rows[0][0]!r}; SVI rows need the header {', '.join(SVI_HEADER)}")
+    corner = not_an_error(rows[0][0], "vol", " (top-left cell of the surface)")
+    if corner is not None and not isinstance(corner, str):  # blank, or a label such as "Expiry \\ Strike"
+        raise TermError(f"vol surface grid must have its top-left cell blank or a label (strikes across, expiry "
+                        f"dates down), got {corner!r}; SVI rows need the header {', '.join(SVI_HEADER)}")
     strikes = []
     for j, cell in enumerate(rows[0][1:]):
         where = f" (column {j + 2} of the surface's first row)"
         cell = not_an_error(cell, "vol", where)
-        strike = finite(f"vol surface strike{where}", cell) if cell is not None else math.nan
+        if cell is None:
+            raise TermError(f"vol surface needs a strike in every column of its first row, got a blank cell{where}")
+        strike = finite(f"vol surface strike{where}", cell)
         if not strike > 0:
             raise TermError(f"vol surface strikes must be index levels above 0, got {cell!r}{where}")
         strikes.append(strike)
@@ -480,9 +499,12 @@ def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
                                     f"{'lowest' if end == 0 else 'highest'} strike with slope {slope:.3g} in log "
                                     f"moneyness, more than Lee's bound of {LEE_SLOPE:g}: the wing allows arbitrage")
     middles = [(surface.times[i] + surface.times[i + 1]) / 2 for i in range(len(surface.times) - 1)]
+    beyond = [surface.times[-1] * factor for factor in LATER]
     for t, where in [*zip(surface.times, (f"at expiry {day.isoformat()}" for day in expiries)),
                      *zip(middles, (f"between expiries {a.isoformat()} and {b.isoformat()}"
-                                    for a, b in zip(expiries, expiries[1:])))]:
+                                    for a, b in zip(expiries, expiries[1:]))),
+                     *((t, f"{t / surface.times[-1]:g} times as far as the last expiry ({expiries[-1].isoformat()})")
+                       for t in beyond)]:
         w, _, dw, d2w = surface.parts(k, t)
         negative = np.flatnonzero((w <= 0) | (durrleman(k, w, dw, d2w) < DENSITY_FLOOR))
         if negative.size:

@@ -20,6 +20,7 @@ product.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,6 +41,7 @@ MAX_GRID_WORK = MAX_GRID_POINTS * 8  # grid points x days carried
 # A call's payoff grows as e^Y: the grid's rounding (about 1e-16 of the density) weighs e^Y on its
 # far end, so a call is valued exactly only where the grid ends below this growth (1e-10 of notional).
 MAX_CALL_GROWTH = 1e6
+FORWARD_VOL_MIN = 0.005  # each stretch's forward vol on a term structure: the least a flat vol may be
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ def walk(direction: int, market: Market, times: np.ndarray, t_expiry: float, t_s
         return Walk(drift * steps, vol * np.sqrt(steps), vol, rate, div_yield)
     spot = market.spot
     variances = np.diff([market.total_variance(spot, t) for t in times], prepend=0.0)
+    ends = [*times, t_expiry] if to_expiry > 0 else list(times)
+    rises = [*variances, market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)][:len(ends)]
+    for start, end, rise in zip([0.0, *ends], ends, rises):
+        if rise < FORWARD_VOL_MIN ** 2 * (end - start):
+            day = market.as_of + dt.timedelta(days=round(end * 365))
+            raise TermError(f"vol surface gives the stretch to {day.isoformat()} a forward vol of "
+                            f"{math.sqrt(max(rise, 0.0) / (end - start)):.2%}: the exact engine needs at least "
+                            f"{FORWARD_VOL_MIN:.1%} (total variance must rise with time; check the expiries' vols "
+                            "there, or the shift applied to them)")
     shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
     rate = -float(market.log_discount(market.rate, t_settle)) / t_settle if t_settle > 0 else 0.0
     if to_expiry > 0:
@@ -332,9 +343,9 @@ def local_vol_paths(market: Market, times: np.ndarray, z: np.ndarray) -> np.ndar
     log_spot = np.full(len(z), math.log(market.spot))
     path = np.empty(z.shape)
     start = 0.0
-    for i, (dt, end) in enumerate(zip(steps, times)):
+    for i, (step, end) in enumerate(zip(steps, times)):
         vol = market.local_vol(np.exp(log_spot), (start + end) / 2, start, end)
-        log_spot = log_spot + drifts[i] - 0.5 * vol * vol * dt + vol * math.sqrt(dt) * z[:, i]
+        log_spot = log_spot + drifts[i] - 0.5 * vol * vol * step + vol * math.sqrt(step) * z[:, i]
         path[:, i] = np.exp(log_spot)
         start = end
     return path

@@ -235,16 +235,48 @@ def final_value_estimate(payment: Callable[[np.ndarray], np.ndarray], base: floa
     """Value of a payment on the underlying's value at one fixing, `t_fix` years away, paid with
     the discount factor `discount`: `base` (paid whatever the final value) plus the simulated
     payment beyond it, with the discounted final value as control variate. `largest` bounds
-    how far the payment strays from `base`; the target error is per unit of `base`."""
+    how far the payment strays from `base`; the target error is per unit of `base`. The final
+    value is lognormal where the vol does not depend on the strike; under a smile it is drawn
+    from the distribution the surface's call prices imply at the fixing (final_value_law)."""
+    variance = market.total_variance(market.spot, t_fix)
     # The control only where its lognormal tail is light: beyond a stdev of 0.5 its mean comes
     # from paths so rare that every replicate misses them alike, and the correction would carry
     # that miss into the answer without widening the error.
-    control = market.vol ** 2 * t_fix <= 0.25
+    control = variance <= 0.25
+    forward = market.spot * float(market.growth(t_fix))
+    if market.flat:
+        def finals(z):
+            return lognormal_paths(market.spot, np.array([t_fix]), market.vol, market.rate - market.div_yield, z)[:, 0]
+    elif market.smile:
+        levels, chances = final_value_law(market, t_fix, forward, variance)
+
+        def finals(z):
+            return np.interp(ndtr(z[:, 0]), chances, levels)
+    else:
+        def finals(z):
+            return forward * np.exp(-0.5 * variance + np.sqrt(variance) * z[:, 0])
 
     def sample(z):
-        final = lognormal_paths(market.spot, np.array([t_fix]), market.vol, market.rate - market.div_yield, z)[:, 0]
+        final = finals(z)
         return discount * (payment(final) - base), discount * final * control
 
-    forward = market.spot * np.exp((market.rate - market.div_yield) * t_fix) * control
-    beyond = estimate(sample, 1, discount * forward, settings, base, discount * largest)
+    beyond = estimate(sample, 1, discount * forward * control, settings, base, discount * largest)
     return Estimate(base * discount + beyond.value, beyond.stderr, beyond.paths)
+
+
+LAW_POINTS = 8001  # strikes where the distribution implied by a smile is read
+LAW_STDEVS = 10.0  # ... from this many at-the-money deviations below the forward to as many above
+
+
+def final_value_law(market: Market, t_fix: float, forward: float, variance: float) -> tuple[np.ndarray, np.ndarray]:
+    """The distribution of the final value the surface implies at the fixing (Breeden and
+    Litzenberger): P(final <= K) = 1 + dC/dK for undiscounted calls C, read between strikes
+    spaced evenly in log strike; as (levels, cumulative chances) for inverse sampling."""
+    stdev = np.sqrt(variance)
+    strikes = forward * np.exp(np.linspace(-LAW_STDEVS, LAW_STDEVS, LAW_POINTS) * stdev)
+    vols = market.implied_vols(strikes.tolist(), t_fix)
+    root = np.array(vols) * np.sqrt(t_fix)
+    d1 = np.log(forward / strikes) / root + root / 2
+    calls = forward * ndtr(d1) - strikes * ndtr(d1 - root)
+    chances = np.clip(1 + np.diff(calls) / np.diff(strikes), 0.0, 1.0)
+    return np.sqrt(strikes[1:] * strikes[:-1]), np.maximum.accumulate(chances)

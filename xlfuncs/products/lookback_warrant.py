@@ -380,9 +380,25 @@ def warrant_surface_shift(price: float, warrant: LookbackWarrant, market: Market
     def value(level):  # the shifted surface's lowest vol
         return exact_value(warrant, market.shifted(vol=level - lowest))
 
-    level = implied_input(price, value, field.low, field.high - (highest - lowest), 1e-9 * warrant.notional,
+    low = field.low
+    if not valued(value, low):  # shifted that far down, total variance would fall with time somewhere
+        good, bad = lowest, low
+        for _ in range(50):
+            middle = (good + bad) / 2
+            good, bad = (middle, bad) if valued(value, middle) else (good, middle)
+        low = good
+    level = implied_input(price, value, low, field.high - (highest - lowest), 1e-9 * warrant.notional,
                           name="lowest vol of the shifted surface")
     return level - lowest
+
+
+def valued(value, level: float) -> bool:
+    """Whether the shifted surface gives a value (forward vols stay above the least the engine takes)."""
+    try:
+        value(level)
+    except TermError:
+        return False
+    return True
 
 
 def warrant_quote(warrant: LookbackWarrant, market: Market) -> Quote:
@@ -422,13 +438,14 @@ def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: 
                  lambda v: chosen_columns(np.atleast_2d(warrant(v).table(v["lookback"], v["finals"])), v["columns"]),
                  True),
         Function(f"{prefix}_VALUE", f"Exact value per {singular} on any day of its life (no simulation: the "
-                                    "lookback's distribution).", VALUATION,
+                                    "lookback's distribution); vol flat or a term structure, a smile only in "
+                                    f"{prefix}_MC_VALUE.", VALUATION,
                  lambda v: warrant_value(warrant(v), Market.of(v))),
         Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per {singular} and its standard error, as a 1x2 row: "
                                        f"{prefix}_VALUE's check.", (*VALUATION, "paths", "seed"),
                  lambda v: np.array([warrant_mc_value(warrant(v), Market.of(v), MonteCarlo.of(v))[:2]])),
         Function(f"{prefix}_GREEKS", "Warrant delta (per index point), gamma, vega (per vol point), theta (per day), "
-                                     "rho (per 1%): 1x5 row.", VALUATION,
+                                     "rho (per 1%): 1x5 row; vol flat or a term structure.", VALUATION,
                  lambda v: np.atleast_2d(warrant_greeks(warrant(v), Market.of(v)))),
         Function(f"{prefix}_SURFACE_SHIFT", "Parallel shift of every vol of the surface (or of a flat vol) at which "
                                             "the warrant's exact value equals price: 0.01 is one vol point up.",
