@@ -28,6 +28,11 @@ class CurveQuotes:
     dates: tuple[dt.date, ...]
     zeros: tuple[float, ...]
 
+    def __hash__(self) -> int:  # every call with the same range hashes it: once is enough
+        if "_hash" not in self.__dict__:
+            object.__setattr__(self, "_hash", hash((self.dates, self.zeros)))
+        return self.__dict__["_hash"]
+
 
 @dataclass(frozen=True)
 class Curve:

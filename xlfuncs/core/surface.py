@@ -60,6 +60,11 @@ class SurfaceQuotes:
     strikes: tuple[float, ...]
     rows: tuple[tuple[float, ...], ...]
 
+    def __hash__(self) -> int:  # every call with the same range hashes it: once is enough
+        if "_hash" not in self.__dict__:
+            object.__setattr__(self, "_hash", hash((self.expiries, self.strikes, self.rows)))
+        return self.__dict__["_hash"]
+
     @property
     def is_svi(self) -> bool:
         return not self.strikes
