@@ -225,8 +225,9 @@ def test_bad_surfaces_are_refused_by_name(rows, message):
     assert message in str(raised.value)
 
 
-def test_a_grid_may_carry_a_label_in_its_corner():
-    labelled = [["Expiry \\ Strike", *surface_grid(SPOT, AS_OF)[0][1:]], *surface_grid(SPOT, AS_OF)[1:]]
+@pytest.mark.parametrize("label", ["Expiry \\ Strike", "Expiry", "expiry", " "])
+def test_a_grid_may_carry_a_label_in_its_corner(label):
+    labelled = [[label, *surface_grid(SPOT, AS_OF)[0][1:]], *surface_grid(SPOT, AS_OF)[1:]]
     assert market_of(labelled).implied_vols([SPOT], 0.5) == market_of(surface_grid(SPOT, AS_OF)).implied_vols([SPOT],
                                                                                                             0.5)
 

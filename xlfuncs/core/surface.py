@@ -48,6 +48,8 @@ CHECK_POINTS = 2001    # log-moneyness points where each smile's density is chec
 CHECK_STDEVS = 8.0     # ... from this many of the longest expiry's deviations either side
 CALENDAR_STDEVS = 4.0  # total variance must rise with time this many deviations either side
 DENSITY_FLOOR = -1e-9  # Durrleman's g below this is a negative density
+FORWARDS = ("; moneyness is measured against the forward from spot, rate and div_yield: a grid quoted at another "
+            "spot keeps each strike's vol, which a large move can make inconsistent")
 LATER = (1.5, 3.0, 10.0, 100.0)  # after the last expiry, the smile is checked this many times as far
 
 
@@ -350,9 +352,7 @@ def surface_quotes(value, field: Field) -> SurfaceQuotes:
                else f"a {shape(rows)} range")
         raise TermError(f"vol must be one number or a surface range (a grid of strikes by expiry dates, or SVI rows "
                         f"under the header {', '.join(SVI_HEADER)}), got {got}")
-    corner = rows[0][0]
-    texts = all(isinstance(cell, str) and error_cell(cell) is None for cell in rows[0])
-    if texts or (isinstance(corner, str) and corner.strip().lower() == SVI_HEADER[0]):  # a header: SVI rows
+    if all(isinstance(cell, str) and error_cell(cell) is None for cell in rows[0][1:]):  # a header: SVI rows
         return svi_quotes(rows)
     return grid_quotes(rows, field)
 
@@ -472,18 +472,18 @@ def check_quoted_calls(smile: GridSmile, day: dt.date, strikes: np.ndarray) -> N
     if steep.size:
         i = int(steep[0])
         raise TermError(f"vol surface has arbitrage at expiry {day.isoformat()}: the call price falls by more than the "
-                        f"strike rises from strike {strikes[i]:g} to {strikes[i + 1]:g}")
+                        f"strike rises from strike {strikes[i]:g} to {strikes[i + 1]:g}{FORWARDS}")
     rising = np.flatnonzero(slopes > 1e-12)
     if rising.size:
         i = int(rising[0])
         raise TermError(f"vol surface has butterfly arbitrage at expiry {day.isoformat()}: the call price rises from "
-                        f"strike {strikes[i]:g} to {strikes[i + 1]:g}")
+                        f"strike {strikes[i]:g} to {strikes[i + 1]:g}{FORWARDS}")
     bent = np.flatnonzero(np.diff(slopes) < -1e-12)
     if bent.size:
         i = int(bent[0])
         raise TermError(f"vol surface has butterfly arbitrage at expiry {day.isoformat()}: call prices at strikes "
                         f"{strikes[i]:g}, {strikes[i + 1]:g}, {strikes[i + 2]:g} are not convex (a butterfly there "
-                        "costs less than nothing)")
+                        f"costs less than nothing){FORWARDS}")
 
 
 def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
@@ -515,8 +515,7 @@ def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
         if negative.size:
             strikes = surface.forward(t) * np.exp(k[[negative[0], negative[-1]]])
             raise TermError(f"vol surface has butterfly arbitrage {where}: the density of the final value is negative "
-                            f"between strikes {strikes[0]:.6g} and {strikes[1]:.6g} (with the forward from spot, "
-                            "rate and div_yield)")
+                            f"between strikes {strikes[0]:.6g} and {strikes[1]:.6g}{FORWARDS}")
     for i in range(len(surface.smiles) - 1):
         near = CALENDAR_STDEVS * math.sqrt(float(surface.smiles[i + 1].variance(np.zeros(1))[0]))
         ends = [k[[0, -1]] for k in quoted]
@@ -528,4 +527,4 @@ def check_arbitrage(surface: Surface, expiries: tuple[dt.date, ...]) -> None:
             strike = surface.forward(surface.times[i]) * math.exp(inner[j])
             raise TermError(f"vol surface has calendar arbitrage: total variance falls from expiry "
                             f"{expiries[i].isoformat()} to {expiries[i + 1].isoformat()} at strike {strike:.6g} "
-                            f"({math.exp(inner[j]):.2%} of the forward from spot, rate and div_yield)")
+                            f"({math.exp(inner[j]):.2%} of the forward){FORWARDS}")

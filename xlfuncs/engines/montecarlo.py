@@ -248,7 +248,8 @@ def final_value_estimate(payment: Callable[[np.ndarray], np.ndarray], base: floa
         def finals(z):
             return lognormal_paths(market.spot, np.array([t_fix]), market.vol, market.rate - market.div_yield, z)[:, 0]
     elif market.smile:
-        levels, chances = final_value_law(market, t_fix, forward, variance)
+        levels, chances, whole = final_value_law(market, t_fix, forward, variance)
+        control = control and whole
 
         def finals(z):
             return np.interp(ndtr(z[:, 0]), chances, levels)
@@ -264,19 +265,46 @@ def final_value_estimate(payment: Callable[[np.ndarray], np.ndarray], base: floa
     return Estimate(base * discount + beyond.value, beyond.stderr, beyond.paths)
 
 
-LAW_POINTS = 8001  # strikes where the distribution implied by a smile is read
-LAW_STDEVS = 10.0  # ... from this many at-the-money deviations below the forward to as many above
+LAW_POINTS_PER_STDEV = 400  # strikes where the distribution implied by a smile is read, per at-the-money deviation
+LAW_STDEVS = 10.0  # ... from this many deviations below the forward to as many above, at least,
+LAW_TAIL = 1e-12   # ... and further while a tail beyond them holds more than this chance (a steep wing's)
+LAW_REACH = 80.0   # the most deviations it goes; a tail still beyond holding at most LAW_LEFT is left out
+LAW_LEFT = 1e-7    # (a note's payment, within a few times its principal, moves by under 1e-6 of it: a tenth of
+                   # the error the automatic paths aim at)
 
 
-def final_value_law(market: Market, t_fix: float, forward: float, variance: float) -> tuple[np.ndarray, np.ndarray]:
+def final_value_law(market: Market, t_fix: float, forward: float,
+                    variance: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """The distribution of the final value the surface implies at the fixing (Breeden and
-    Litzenberger): P(final <= K) = 1 + dC/dK for undiscounted calls C, read between strikes
-    spaced evenly in log strike; as (levels, cumulative chances) for inverse sampling."""
+    Litzenberger): P(final <= K) = dP/dK = 1 + dC/dK for undiscounted puts P and calls C, read between strikes
+    spaced evenly in log strike, as far out as the tails hold more than LAW_TAIL; as (levels,
+    cumulative chances) for inverse sampling, and whether the tails left out are below LAW_TAIL
+    (else the final value's mean is not the law's: no control variate on it). A tail beyond
+    LAW_REACH deviations holding more than LAW_LEFT is an error, never folded into the last strike."""
     stdev = np.sqrt(variance)
-    strikes = forward * np.exp(np.linspace(-LAW_STDEVS, LAW_STDEVS, LAW_POINTS) * stdev)
-    vols = market.implied_vols(strikes.tolist(), t_fix)
-    root = np.array(vols) * np.sqrt(t_fix)
-    d1 = np.log(forward / strikes) / root + root / 2
-    calls = forward * ndtr(d1) - strikes * ndtr(d1 - root)
-    chances = np.clip(1 + np.diff(calls) / np.diff(strikes), 0.0, 1.0)
-    return np.sqrt(strikes[1:] * strikes[:-1]), np.maximum.accumulate(chances)
+    below = above = LAW_STDEVS
+    while True:
+        count = int((below + above) * LAW_POINTS_PER_STDEV) + 1
+        strikes = forward * np.exp(np.linspace(-below, above, count) * stdev)
+        vols = market.implied_vols(strikes.tolist(), t_fix)
+        root = np.array(vols) * np.sqrt(t_fix)
+        d1 = np.log(forward / strikes) / root + root / 2
+        # Below the forward the chance is the slope of puts, above it one less the slope of calls:
+        # each read where its options are small, so no rounding of a deep option swamps a tail.
+        puts = strikes * ndtr(root - d1) - forward * ndtr(-d1)
+        calls = forward * ndtr(d1) - strikes * ndtr(d1 - root)
+        slopes = np.diff(strikes)
+        chances = np.where(np.sqrt(strikes[1:] * strikes[:-1]) < forward, np.diff(puts) / slopes,
+                           1 + np.diff(calls) / slopes)
+        chances = np.maximum.accumulate(np.clip(chances, 0.0, 1.0))
+        low_tail, high_tail = chances[0], 1 - chances[-1]
+        levels = np.sqrt(strikes[1:] * strikes[:-1])
+        if low_tail <= LAW_TAIL and high_tail <= LAW_TAIL:
+            return levels, chances, True
+        if max(below, above) >= LAW_REACH:
+            if max(low_tail, high_tail) <= LAW_LEFT:
+                return levels, chances, False
+            raise TermError(f"vol surface leaves a chance of {max(low_tail, high_tail):.2g} of a final value beyond "
+                            f"{LAW_REACH:g} deviations from the forward at the fixing: its wing is too steep for the "
+                            "Monte Carlo to draw from")
+        below, above = (below * 2 if low_tail > LAW_TAIL else below), (above * 2 if high_tail > LAW_TAIL else above)
