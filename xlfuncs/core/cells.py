@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -144,7 +145,7 @@ def converted(field: Field, value):
                 hash(key)
             except TypeError:
                 return field.ranges(rows, field)
-            if bool in set().union(*(map(type, row) for row in key)):  # TRUE would share 1.0's reading
+            if bool in set(map(type, chain.from_iterable(key))):  # TRUE would share 1.0's reading
                 return field.ranges(rows, field)
             return quotes_of(key, field)
     if field.shape == "cell":
