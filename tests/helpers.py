@@ -280,7 +280,8 @@ def check_outcome(name, argument, call, errors=(udfs.ExcelInputError,)):
     try:
         result = call()
     except errors as error:
-        solved_for = next(iter(good_args(name))) if name.endswith("_IMPLIED_VOL") or "_SOLVE_" in name else None
+        solver = name.endswith(("_IMPLIED_VOL", "_SURFACE_SHIFT")) or "_SOLVE_" in name
+        solved_for = next(iter(good_args(name))) if solver else None
         named = argument in str(error) or (solved_for and str(error).startswith(solved_for))
         assert named, f"{name}({argument}=...): {error}"
         return
