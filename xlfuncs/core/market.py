@@ -141,6 +141,14 @@ class Market(Contract):
         """log of the forward t years on over spot."""
         return self.log_discount(self.div_yield, t) - self.log_discount(self.rate, t)
 
+    def flat_equivalent(self, t_fix: float, t_pay: float, start: float = 0.0) -> tuple[float, float]:
+        """The flat rate and dividend yield that give Black's formula this market's discount
+        factor to t_pay and its forward from `start` to t_fix (years from as_of)."""
+        rate = -float(self.log_discount(self.rate, t_pay)) / t_pay if t_pay > 0 else self.short_rate(self.rate)
+        if t_fix <= start:
+            return rate, rate
+        return rate, rate - float(self.log_growth(t_fix) - self.log_growth(start)) / (t_fix - start)
+
     def growth(self, t) -> np.ndarray:
         """The forward t years on over spot."""
         if self.flat:

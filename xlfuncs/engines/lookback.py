@@ -127,13 +127,8 @@ def walk(direction: int, market: Market, times: np.ndarray, t_expiry: float, t_s
                             f"{FORWARD_VOL_MIN:.1%} (total variance must rise with time; check the expiries' vols "
                             "there, or the shift applied to them)")
     shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
-    rate = -float(market.log_discount(market.rate, t_settle)) / t_settle if t_settle > 0 else 0.0
-    if to_expiry > 0:
-        vol = math.sqrt((market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)) / to_expiry)
-        div_yield = rate - float(market.log_growth(t_expiry) - market.log_growth(horizon)) / to_expiry
-    else:
-        vol, div_yield = 0.0, rate
-    return Walk(shifts, np.sqrt(variances), vol, rate, div_yield)
+    vol = math.sqrt(rises[-1] / to_expiry) if to_expiry > 0 else 0.0
+    return Walk(shifts, np.sqrt(variances), vol, *market.flat_equivalent(t_expiry, t_settle, horizon))
 
 
 def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_expiry: float, t_settle: float,
@@ -252,14 +247,14 @@ def mc_value(spread: LookbackSpread, lookback_so_far: float, market: Market, win
     today (lookback so far), whose value today is closed form. After the window the value is
     that closed form, with no error."""
     window_times = np.asarray(window_times, float)
-    known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)
-    known_args = (known.vol, known.rate, known.div_yield)
     smile = market.smile
     if smile:
         known_strikes = (european(spread, lookback_so_far, market, t_expiry, t_settle)
                          - european(spread, None, market, t_expiry, t_settle))
     else:
-        known_strikes = float(spread.value(lookback_so_far, market.spot, t_expiry, t_settle, *known_args))
+        known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)
+        known_strikes = float(spread.value(lookback_so_far, market.spot, t_expiry, t_settle, known.vol, known.rate,
+                                           known.div_yield))
     if window_times.size == 0:
         return Estimate(known_strikes, 0.0, 0)
     extreme = np.max if spread.direction > 0 else np.min
@@ -308,13 +303,10 @@ def european(spread: LookbackSpread, lookback: float | None, market: Market, t_e
     """The long leg with the lookback known (or the short leg, `lookback` None) at the surface's
     implied vol at its strike: exact under the local vol of that surface."""
     strike = spread.initial_strike * spread.initial if lookback is None else spread.lookback_strike * lookback
-    weight = spread.notional / (spread.initial if lookback is None else lookback)
-    rate = -float(market.log_discount(market.rate, t_settle)) / t_settle if t_settle > 0 else 0.0
-    if t_expiry <= 0:
-        return weight * float(payoff(spread, strike, market.spot)) * math.exp(-rate * t_settle)
-    div_yield = rate - float(market.log_growth(t_expiry)) / t_expiry
-    vol = market.implied_vols([strike], t_expiry)[0]
-    return weight * float(option_value(spread.is_call, market.spot, strike, t_expiry, t_settle, vol, rate, div_yield))
+    args = (t_expiry, t_settle, market.implied_vols([strike], t_expiry)[0] if t_expiry > 0 else 0.0,
+            *market.flat_equivalent(t_expiry, t_settle))
+    leg = spread.short_leg(market.spot, *args) if lookback is None else spread.long_leg(lookback, market.spot, *args)
+    return float(leg)
 
 
 STEPS_PER_DAY = 4  # local-vol Monte Carlo: Euler steps in log spot per calendar day

@@ -31,9 +31,7 @@ def leg_inputs(legs: list[Leg], t_fix: float, t_pay: float, market: Market) -> t
     if market.flat:
         return np.full(len(legs), market.vol), market.rate, market.div_yield
     vols = market.implied_vols([strike for _, _, strike in legs], t_fix) if t_fix > 0 else [0.0] * len(legs)
-    rate = -float(market.log_discount(market.rate, t_pay)) / t_pay if t_pay > 0 else market.short_rate(market.rate)
-    div_yield = rate - float(market.log_growth(t_fix)) / t_fix if t_fix > 0 else rate
-    return vols, rate, div_yield
+    return vols, *market.flat_equivalent(t_fix, t_pay)
 
 
 def value(principal: float, legs: list[Leg], fixing: dt.date, payment: dt.date, market: Market, spread: float,
