@@ -246,37 +246,40 @@ class Surface:
         with np.errstate(divide="ignore"):
             return np.log(np.asarray(strike, float) / self.forward(t))
 
+    def blend(self, t: float) -> tuple[tuple, float, float]:
+        """How w at t years after the anchor is made of the expiries' smiles: terms (smile, its
+        weight, the weight's change per year), and a variance added at every moneyness with its
+        change per year. Before the first expiry the vol at each moneyness is held (w in
+        proportion to t), between expiries w is linear in time, after the last the at-the-money
+        variance rate is added."""
+        i = int(np.searchsorted(self.times, t))
+        if i == 0:
+            return ((self.smiles[0], t / self.times[0], 1 / self.times[0]),), 0.0, 0.0
+        if i == len(self.times):
+            rate = self.late_rate
+            return ((self.smiles[-1], 1.0, 0.0),), (t - self.times[-1]) * rate, rate
+        t0, t1 = self.times[i - 1], self.times[i]
+        weight, per_year = (t - t0) / (t1 - t0), 1 / (t1 - t0)
+        return ((self.smiles[i - 1], 1 - weight, -per_year), (self.smiles[i], weight, per_year)), 0.0, 0.0
+
     def parts(self, k, t: float):
         """w, dw/dt at fixed k, dw/dk and d2w/dk2 at t years after the anchor (t > 0)."""
         k = np.asarray(k, float)
-        i = int(np.searchsorted(self.times, t))
-        if i == 0:  # before the first expiry: the vol at each moneyness held
-            w, dw, d2w = self.smiles[0].parts(k)
-            scale = t / self.times[0]
-            parts = w * scale, w / self.times[0], dw * scale, d2w * scale
-        elif i == len(self.times):  # after the last: the at-the-money variance rate added at every moneyness
-            w, dw, d2w = self.smiles[-1].parts(k)
-            parts = w + (t - self.times[-1]) * self.late_rate, np.full_like(w, self.late_rate), dw, d2w
-        else:
-            t0, t1 = self.times[i - 1], self.times[i]
-            weight = (t - t0) / (t1 - t0)
-            (w0, dw0, d2w0), (w1, dw1, d2w1) = self.smiles[i - 1].parts(k), self.smiles[i].parts(k)
-            parts = (w0 + weight * (w1 - w0), (w1 - w0) / (t1 - t0), dw0 + weight * (dw1 - dw0),
-                     d2w0 + weight * (d2w1 - d2w0))
+        terms, added, added_per_year = self.blend(t)
+        w = dw_dt = dw = d2w = 0.0
+        for smile, weight, per_year in terms:
+            smile_w, smile_dw, smile_d2w = smile.parts(k)
+            w, dw_dt = w + weight * smile_w, dw_dt + per_year * smile_w
+            dw, d2w = dw + weight * smile_dw, d2w + weight * smile_d2w
+        parts = w + added, dw_dt + added_per_year, dw, d2w
         return parts if self.shift == 0 else shifted_parts(parts, t, self.shift)
 
     def variance(self, k, t: float) -> np.ndarray:
         """Total implied variance w at moneyness k, t years after the anchor (t > 0)."""
         if self.shift:
             return self.parts(k, t)[0]
-        i = int(np.searchsorted(self.times, t))
-        if i == 0:
-            return self.smiles[0].variance(k) * (t / self.times[0])
-        if i == len(self.times):
-            return self.smiles[-1].variance(k) + (t - self.times[-1]) * self.late_rate
-        t0, t1 = self.times[i - 1], self.times[i]
-        w0, w1 = self.smiles[i - 1].variance(k), self.smiles[i].variance(k)
-        return w0 + (t - t0) / (t1 - t0) * (w1 - w0)
+        terms, added, _ = self.blend(t)
+        return sum(weight * smile.variance(k) for smile, weight, _ in terms) + added
 
     def implied_vol(self, strike, t: float) -> np.ndarray:
         """Black implied vol at a strike for t years after the anchor (t > 0)."""
@@ -289,20 +292,13 @@ class Surface:
         forward = self.forwards.get(t)
         if forward is None:
             forward = self.forwards[t] = float(self.forward(t))
-        i = int(np.searchsorted(self.times, t))
-        if i == 0:
-            smile, scale = self.smiles[0], 1.0 / self.times[0]
-            return [math.sqrt(smile.w_at(math.log(strike / forward)) * scale) for strike in strikes]
-        if i == len(self.times):
-            smile, late = self.smiles[-1], (t - self.times[-1]) * self.late_rate
-            return [math.sqrt((smile.w_at(math.log(strike / forward)) + late) / t) for strike in strikes]
-        t0, t1 = self.times[i - 1], self.times[i]
-        weight = (t - t0) / (t1 - t0)
+        terms, added, _ = self.blend(t)
         vols = []
         for strike in strikes:
-            k = math.log(strike / forward)
-            w0 = self.smiles[i - 1].w_at(k)
-            vols.append(math.sqrt((w0 + weight * (self.smiles[i].w_at(k) - w0)) / t))
+            k, w = math.log(strike / forward), added
+            for smile, weight, _ in terms:
+                w += weight * smile.w_at(k)
+            vols.append(math.sqrt(w / t))
         return vols
 
     def local_vol(self, spot, t: float, later: float = 0.0, forward_now: float | None = None,
