@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import udfs
 
-from helpers import NOTE, NOTE_MARKET, WARRANT, WARRANT_MARKET, officejs, serial, surface_grid
+from helpers import NOTE, NOTE_MARKET, WARRANT, WARRANT_MARKET, arguments, officejs, serial, surface_grid
 
 COM_REF = -2146826265  # #REF! as the classic add-in hands it over
 HOSTILE = st.one_of(
@@ -30,10 +30,8 @@ def note_curve():
 
 
 def note_args(vol, rate, div_yield=0.015):
-    values = {**NOTE, **NOTE_MARKET, "vol": vol, "rate": rate, "div_yield": div_yield}
-    return [values[name] for name in ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield",
-                                      "funding_spread", "initial", "participation", "buffer", "max_return",
-                                      "min_payment", "principal")]
+    return list(arguments("NOTE_VALUE", {**NOTE, **NOTE_MARKET, "vol": vol, "rate": rate,
+                                         "div_yield": div_yield}).values())
 
 
 def within_note_bounds(value, rate_rows):
@@ -129,10 +127,7 @@ def test_warrant_functions_with_a_smile():
     """The exact functions say why they cannot; the Monte Carlo values within its bounds."""
     grid = [[serial(cell) if isinstance(cell, dt.date) else cell for cell in row]
             for row in surface_grid(WARRANT["initial"], dt.date(2025, 5, 28))]
-    values = {**WARRANT, **WARRANT_MARKET, "vol": grid}
-    args = [values[name] for name in ("spot", "as_of", "initial", "upper_strike", "lower_strike", "window_start",
-                                      "window_end", "expiration", "settlement", "vol", "rate", "div_yield",
-                                      "closes", "notional")]
+    args = list(arguments("WARRANT_VALUE", {**WARRANT, **WARRANT_MARKET, "vol": grid}).values())
     for name in ("WARRANT_VALUE", "WARRANT_GREEKS"):
         with pytest.raises(udfs.ExcelInputError, match="vol surface has a smile"):
             getattr(udfs, name)(*args)

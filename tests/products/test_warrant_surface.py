@@ -15,7 +15,7 @@ from xlfuncs.engines.montecarlo import MonteCarlo
 from xlfuncs.products import lookback_warrant
 from xlfuncs.products.put_warrant import PutWarrant
 
-from helpers import FUNCTIONS, WARRANT, WARRANT_MARKET, serial, surface_grid
+from helpers import FUNCTIONS, WARRANT, WARRANT_MARKET, arguments, serial, surface_grid
 from local_vol_pde import long_leg
 
 DAY = dt.date.fromisoformat
@@ -40,9 +40,9 @@ def engine_args(warrant, at):
             at.time_to(warrant.expiration), at.time_to(warrant.settlement))
 
 
-def warrant_cells(vol, rate, div_yield, closes=((5907.55,),) * 5):
-    values = {**WARRANT, **WARRANT_MARKET, "vol": vol, "rate": rate, "div_yield": div_yield, "closes": list(closes)}
-    return [values[name] for name in FUNCTIONS["WARRANT_VALUE"].fields]
+def warrant_cells(vol, rate, div_yield):
+    return list(arguments("WARRANT_VALUE", {**WARRANT, **WARRANT_MARKET, "vol": vol, "rate": rate,
+                                            "div_yield": div_yield}).values())
 
 
 def test_a_flat_surface_and_one_pillar_curves_give_warrant_value_with_that_number():
