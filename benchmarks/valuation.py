@@ -40,7 +40,7 @@ def cold(func, *args):
     best = float("inf")
     for _ in range(5):
         lookback_warrant.warrant_mc_value.cache_clear()
-        lookback_warrant.exact_value.cache_clear()
+        lookback_warrant.engine_value.cache_clear()
         buffer_note.note_mc_value.cache_clear()
         montecarlo.scrambled_sobol.cache_clear()
         start = time.perf_counter()
@@ -63,8 +63,8 @@ def main():
     model = PutWarrant.of(given), Market.of(given)
     seconds, [[exact]] = cold(udfs.WARRANT_VALUE, *WARRANT)
     lookback.POINTS_PER_STDEV, lookback.TAILS = 2 * lookback.POINTS_PER_STDEV, 10.0
-    lookback_warrant.exact_value.cache_clear()
-    fine = lookback_warrant.exact_value(*model)
+    lookback_warrant.engine_value.cache_clear()
+    fine = lookback_warrant.engine_value(*model)
     lookback.POINTS_PER_STDEV, lookback.TAILS = lookback.POINTS_PER_STDEV / 2, 7.5
     print(f"WARRANT_VALUE: {exact:.8f} in {seconds * 1e3:.2f} ms; against a grid twice as fine with wider "
           f"tails: {abs(exact - fine):.1e}")

@@ -29,7 +29,7 @@ def finer_grid(monkeypatch):
 
     def clear():
         lookback.half_line_weights.cache_clear()
-        lookback_warrant.exact_value.cache_clear()
+        lookback_warrant.engine_value.cache_clear()
 
     def switch():
         monkeypatch.setattr(lookback, "POINTS_PER_STDEV", 2 * lookback.POINTS_PER_STDEV)

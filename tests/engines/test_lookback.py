@@ -82,9 +82,9 @@ def test_two_remaining_window_days_match_adaptive_quadrature(ratio, vol, days):
 def test_the_grid_is_converged(finer_grid, as_of, closes, vol, ratio):
     """Twice the grid density and wider tails move the value by less than the target."""
     model = warrant_valuation(*args(ratio * INITIAL, as_of, vol, closes=closes))
-    value = lookback_warrant.exact_value(*model)
+    value = lookback_warrant.engine_value(*model)
     finer_grid()
-    assert lookback_warrant.exact_value(*model) == pytest.approx(value, abs=1000 * EXACT)
+    assert lookback_warrant.engine_value(*model) == pytest.approx(value, abs=1000 * EXACT)
 
 
 MC_GRID = list(itertools.product(LIFE, [0.5, 1.0, 1.3, 3.0, 10.0], [0.01, 0.2, 1.0, 3.0]))
@@ -114,7 +114,7 @@ def test_greeks_are_the_exact_values_differences(as_of, closes, ratio, vol):
     delta, gamma, vega, theta, rho = lookback_warrant.warrant_greeks(*model)
 
     def value(**changes):
-        return lookback_warrant.exact_value(warrant, market.bumped(**changes))
+        return lookback_warrant.engine_value(warrant, market.bumped(**changes))
 
     def richardson(name, step, second=False):
         base = getattr(market, name)
@@ -129,7 +129,7 @@ def test_greeks_are_the_exact_values_differences(as_of, closes, ratio, vol):
                                   rel=1e-3, abs=1e-9 * scale)
     assert vega == pytest.approx(richardson("vol", 8e-4) / 100, rel=1e-4, abs=1e-6)
     assert rho == pytest.approx(richardson("rate", 8e-5) / 100, rel=1e-4, abs=1e-6)
-    assert theta == pytest.approx(lookback_warrant.exact_value(warrant, lookback_warrant.roll_forward(warrant, market)) - value())
+    assert theta == pytest.approx(lookback_warrant.engine_value(warrant, lookback_warrant.roll_forward(warrant, market)) - value())
 
 
 @pytest.mark.parametrize("as_of, closes", LIFE[:-1])
@@ -219,7 +219,7 @@ def test_default_paths_give_a_standard_error_of_a_cent_per_thousand_even_at_300_
 
 
 def test_zero_and_negative_zero_lower_strikes_are_a_put_without_a_short_leg(excel):
-    lookback_warrant.exact_value.cache_clear()
+    lookback_warrant.engine_value.cache_clear()
     [[minus_zero]] = excel("WARRANT_VALUE", *args(lower=-0.0))
     [[zero]] = excel("WARRANT_VALUE", *args(lower=0.0))
     [[no_short]] = excel("WARRANT_VALUE", *args(lower=1e-300))

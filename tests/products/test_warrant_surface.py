@@ -16,7 +16,6 @@ from xlfuncs.products import lookback_warrant
 from xlfuncs.products.put_warrant import PutWarrant
 
 from helpers import FUNCTIONS, WARRANT, WARRANT_MARKET, arguments, serial, surface_grid
-from local_vol_pde import long_leg
 
 DAY = dt.date.fromisoformat
 WARRANT_TERMS = PutWarrant(initial=5907.55, upper_strike=0.95, lower_strike=0.75, notional=1000.0, premium=0.02728,
@@ -94,31 +93,19 @@ def test_after_the_window_a_term_structure_warrant_is_black_at_the_surface_vol()
 
 
 SMILE = surface_grid(5907.55, DAY("2025-05-28"))
-JUMP_AFTER_THE_WINDOW = [[None, 5000.0], [DAY("2025-07-01"), 0.15], [DAY("2025-12-01"), 0.19]]
 
 
-@pytest.mark.parametrize("vol", [0.167, JUMP_AFTER_THE_WINDOW], ids=["flat", "term structure"])
-def test_the_finite_difference_oracle_against_the_exact_engine(vol):
-    """The oracle the local-vol Monte Carlo is held to, held to the exact engine where both apply."""
-    at = market(vol=vol, rate=RATES, div_yield=DIVIDENDS)
-    args = engine_args(WARRANT_TERMS, at)
-    expected = lookback.exact_value(*args) + lookback.european(args[0], None, at, args[4], args[5])
-    assert long_leg(*args) == pytest.approx(expected, abs=1e-4)
-
-
-def test_a_smile_is_refused_by_the_exact_engine_with_what_to_use():
-    with pytest.raises(TermError, match="vol surface has a smile.*_MC_VALUE"):
-        lookback_warrant.warrant_value(WARRANT_TERMS, market(vol=SMILE))
-
-
-@pytest.mark.parametrize("spot", [5907.55, 5600.0])
-def test_local_vol_monte_carlo_against_a_finite_difference_engine(spot):
-    at = market(spot=spot, vol=SMILE, rate=RATES, div_yield=DIVIDENDS)
-    args = engine_args(WARRANT_TERMS, at)
-    estimate = lookback.mc_value(*args, MonteCarlo(paths=16384, seed=5))
-    expected = long_leg(*args) - lookback.european(args[0], None, at, args[4], args[5])
-    assert abs(estimate.value - expected) < 4 * estimate.stderr
-    assert estimate.stderr < 0.1
+def test_under_a_smile_warrant_value_is_the_local_vol_engine_and_its_monte_carlo_agrees():
+    """From an Excel call: the deterministic engine's value, and the local-vol Monte Carlo
+    (paths on the same local vol, no grid) within 4 of its errors."""
+    cells = arguments("WARRANT_VALUE", {**WARRANT, **WARRANT_MARKET, "vol": surface_grid(5907.55, DAY("2025-05-28"))})
+    value = FUNCTIONS["WARRANT_VALUE"](*cells.values())
+    at = market(vol=SMILE, rate=0.043, div_yield=0.013)
+    assert value == pytest.approx(lookback_warrant.engine_value(WARRANT_TERMS, at), abs=1e-12)
+    estimate = lookback.mc_value(*engine_args(WARRANT_TERMS, at), MonteCarlo(paths=32768, seed=5))
+    assert abs(estimate.value - value) < 4 * estimate.stderr
+    flat = FUNCTIONS["WARRANT_VALUE"](*warrant_cells(0.167, 0.043, 0.013))
+    assert value - flat > 1.0  # the skew matters: puts below the lookback are dearer
 
 
 def test_local_vol_monte_carlo_after_the_window_is_black_at_the_surface_vols():
@@ -135,11 +122,35 @@ def test_greeks_on_a_term_structure_are_parallel_shifts():
     delta, gamma, vega, theta, rho = lookback_warrant.warrant_greeks(WARRANT_TERMS, at)
 
     def value(moved):
-        return lookback_warrant.exact_value(WARRANT_TERMS, moved)
+        return lookback_warrant.engine_value(WARRANT_TERMS, moved)
     assert vega == pytest.approx((value(at.shifted(vol=0.01)) - value(at.shifted(vol=-0.01))) / 2, rel=1e-3)
     assert rho == pytest.approx((value(at.shifted(rate=0.001)) - value(at.shifted(rate=-0.001))) / 0.2, rel=1e-3)
     assert delta == pytest.approx((value(at.bumped(spot=5908.55)) - value(at.bumped(spot=5906.55))) / 2, rel=1e-3)
     assert delta < 0 and vega > 0
+
+
+def test_greeks_under_a_smile_are_differences_of_the_value_on_one_grid():
+    """Sticky strike: the surface stays in strike as spot moves; every bump on the base market's grid."""
+    at = market(vol=SMILE, rate=RATES, div_yield=DIVIDENDS)
+    delta, gamma, vega, theta, rho = lookback_warrant.warrant_greeks(WARRANT_TERMS, at)
+    grid = lookback_warrant.grid_of(WARRANT_TERMS, at)
+
+    def value(moved):
+        return lookback_warrant.engine_value(WARRANT_TERMS, moved, grid)
+    assert vega == pytest.approx((value(at.shifted(vol=0.01)) - value(at.shifted(vol=-0.01))) / 2, rel=1e-2)
+    assert rho == pytest.approx((value(at.shifted(rate=0.001)) - value(at.shifted(rate=-0.001))) / 0.2, rel=1e-2)
+    assert delta == pytest.approx((value(at.bumped(spot=5912.55)) - value(at.bumped(spot=5902.55))) / 10, rel=1e-3)
+    assert gamma == pytest.approx((value(at.bumped(spot=5912.55)) - 2 * value(at) + value(at.bumped(spot=5902.55)))
+                                  / 25, rel=1e-2)
+    assert theta == pytest.approx(value(lookback_warrant.roll_forward(WARRANT_TERMS, at)) - value(at), abs=1e-9)
+    assert delta < 0 and vega > 0 and gamma > 0
+
+
+@pytest.mark.parametrize("price", [22.80, 30.0])
+def test_surface_shift_under_a_smile_round_trips(price):
+    at = market(vol=SMILE, rate=RATES, div_yield=DIVIDENDS)
+    shift = lookback_warrant.warrant_surface_shift(price, WARRANT_TERMS, at)
+    assert lookback_warrant.engine_value(WARRANT_TERMS, at.shifted(vol=shift)) == pytest.approx(price, abs=1e-8)
 
 
 INVERTED = [[None, 5000.0], [DAY("2025-06-11"), 0.25], [DAY("2025-07-27"), 0.17], [DAY("2025-12-14"), 0.16]]
@@ -151,7 +162,7 @@ def test_surface_shift_on_an_inverted_term_structure(price):
     turn negative, so the solver keeps above that and round-trips."""
     at = market(vol=INVERTED)
     shift = lookback_warrant.warrant_surface_shift(price, WARRANT_TERMS, at)
-    assert lookback_warrant.exact_value(WARRANT_TERMS, at.shifted(vol=shift)) == pytest.approx(price, abs=1e-8)
+    assert lookback_warrant.engine_value(WARRANT_TERMS, at.shifted(vol=shift)) == pytest.approx(price, abs=1e-8)
 
 
 def test_a_term_structure_with_no_variance_between_expiries_is_refused_by_date():

@@ -117,18 +117,26 @@ def walk(direction: int, market: Market, times: np.ndarray, t_expiry: float, t_s
         return Walk(drift * steps, vol * np.sqrt(steps), vol, rate, div_yield)
     spot = market.spot
     variances = np.diff([market.total_variance(spot, t) for t in times], prepend=0.0)
-    ends = [*times, t_expiry] if to_expiry > 0 else list(times)
-    rises = [*variances, market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)][:len(ends)]
-    for start, end, rise in zip([0.0, *ends], ends, rises):
+    require_forward_vols(market, [*times, t_expiry] if to_expiry > 0 else list(times), "the exact engine")
+    shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
+    rise = market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)
+    vol = math.sqrt(rise / to_expiry) if to_expiry > 0 else 0.0
+    return Walk(shifts, np.sqrt(variances), vol, *market.flat_equivalent(t_expiry, t_settle, horizon))
+
+
+def require_forward_vols(market: Market, ends: list[float], engine: str) -> None:
+    """Each stretch to one of `ends` (years from as_of, increasing) must see the at-the-money
+    total variance rise at a forward vol of at least FORWARD_VOL_MIN; `engine` names who needs it."""
+    start = variance = 0.0
+    for end in ends:
+        rise = market.total_variance(market.spot, end) - variance
         if rise < FORWARD_VOL_MIN ** 2 * (end - start):
             day = market.as_of + dt.timedelta(days=round(end * 365))
             raise TermError(f"vol surface gives the stretch to {day.isoformat()} a forward vol of "
-                            f"{math.sqrt(max(rise, 0.0) / (end - start)):.2%}: the exact engine needs at least "
+                            f"{math.sqrt(max(rise, 0.0) / (end - start)):.2%}: {engine} needs at least "
                             f"{FORWARD_VOL_MIN:.1%} (total variance must rise with time; check the expiries' vols "
                             "there, or the shift applied to them)")
-    shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
-    vol = math.sqrt(rises[-1] / to_expiry) if to_expiry > 0 else 0.0
-    return Walk(shifts, np.sqrt(variances), vol, *market.flat_equivalent(t_expiry, t_settle, horizon))
+        start, variance = end, variance + rise
 
 
 def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_expiry: float, t_settle: float,

@@ -9,7 +9,8 @@ one s (F - k_I initial) / initial with k_I the initial strike. A put spread's lo
 is its upper strike, a call spread's its lower strike.
 
 Window logic, observation of closes, payment, breakeven, tables, the engines (exact and Monte
-Carlo, engines/lookback.py), the Excel functions and the template are written once here; a
+Carlo, engines/lookback.py; finite differences under a smile's local vol, engines/local_vol.py),
+the Excel functions and the template are written once here; a
 product is its terms' help, its direction and its template's words.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..core.fields import (
 from ..core.market import FIELDS as MARKET_FIELDS
 from ..core.market import Market, near_initial
 from ..core.surface import Surface
-from ..engines import lookback
+from ..engines import local_vol, lookback
 from ..engines.lookback import LookbackSpread
 from ..engines.montecarlo import DEFAULT_SEED, Estimate, MonteCarlo
 from ..engines.solvers import bumped_greeks, implied_input
@@ -306,22 +307,36 @@ def window_times(warrant: LookbackWarrant, market: Market) -> np.ndarray:
 
 
 def warrant_value(warrant: LookbackWarrant, market: Market) -> float:
-    """Exact value per warrant on any day of its life (the reflected-walk engine)."""
+    """Value per warrant on any day of its life, without simulation (engine_value)."""
     near_initial("spot", market.spot, warrant.initial)
-    return exact_value(warrant, market)
+    return engine_value(warrant, market)
+
+
+def engine_args(warrant: LookbackWarrant, market: Market) -> tuple:
+    """What the engines take: the spread, the lookback so far, the market, the window days left
+    and the years to expiration and settlement."""
+    return (warrant.spread, warrant.lookback_so_far(market), market, window_times(warrant, market),
+            market.time_to(warrant.expiration), market.time_to(warrant.settlement))
 
 
 @lru_cache(maxsize=1024)
-def exact_value(warrant: LookbackWarrant, market: Market) -> float:
-    """warrant_value for a market the caller has checked, or moved by a greek's bump."""
-    if market.smile:
-        raise TermError("vol surface has a smile: the warrant's exact engine takes a flat vol or a surface flat in "
-                        "strike (a term structure); under a smile use its Monte Carlo function (..._MC_VALUE), "
-                        "which follows the surface's local vol")
+def engine_value(warrant: LookbackWarrant, market: Market, grid: local_vol.Grid | None = None) -> float:
+    """warrant_value for a market the caller has checked, or moved by a greek's bump: exact where
+    the vol has no smile (engines/lookback.py), finite differences under a smile's local vol
+    (engines/local_vol.py) on `grid`, or the grid this market sets."""
     warrant.alive_on(market.as_of)
-    return lookback.exact_value(warrant.spread, warrant.lookback_so_far(market), market,
-                                window_times(warrant, market), market.time_to(warrant.expiration),
-                                market.time_to(warrant.settlement))
+    if market.smile:
+        return local_vol.value(*engine_args(warrant, market), grid)
+    return lookback.exact_value(*engine_args(warrant, market))
+
+
+def grid_of(warrant: LookbackWarrant, market: Market) -> local_vol.Grid | None:
+    """The local-vol engine's grid for this market, kept for values of markets moved from it
+    (greeks, solvers) so their differences are smooth; None without a smile or a window day left."""
+    args = engine_args(warrant, market)
+    if not market.smile or not len(args[3]):
+        return None
+    return local_vol.grid_for(*args[:-1])
 
 
 @lru_cache(maxsize=1024)
@@ -329,9 +344,7 @@ def warrant_mc_value(warrant: LookbackWarrant, market: Market, settings: MonteCa
     """Monte Carlo value per warrant with its standard error (engines/lookback.py, mc_value)."""
     warrant.alive_on(market.as_of)
     near_initial("spot", market.spot, warrant.initial)
-    return lookback.mc_value(warrant.spread, warrant.lookback_so_far(market), market, window_times(warrant, market),
-                             market.time_to(warrant.expiration), market.time_to(warrant.settlement),
-                             settings or MonteCarlo())
+    return lookback.mc_value(*engine_args(warrant, market), settings or MonteCarlo())
 
 
 def roll_forward(warrant: LookbackWarrant, market: Market) -> Market:
@@ -345,14 +358,15 @@ def roll_forward(warrant: LookbackWarrant, market: Market) -> Market:
 
 def warrant_greeks(warrant: LookbackWarrant, market: Market) -> np.ndarray:
     """Delta (per index point), gamma, vega (per vol point), theta (per calendar day: the change
-    to the next day, spot unchanged), rho (per 1% of rate): central differences of the exact
-    value, whose error (below 1e-9) is far under the bumps' effect."""
+    to the next day, spot unchanged), rho (per 1% of rate): central differences of the engine's
+    value (exact, or under a smile on one grid for every bump)."""
     base = warrant_value(warrant, market)
+    grid = grid_of(warrant, market)
     if market.as_of < warrant.expiration:
-        theta = exact_value(warrant, roll_forward(warrant, market)) - base
+        theta = engine_value(warrant, roll_forward(warrant, market), grid) - base
     else:  # the payment is fixed: only its discounting to settlement is left
         theta = base * np.expm1(market.short_rate(market.rate) * min(1, (warrant.settlement - market.as_of).days) / 365)
-    return bumped_greeks(lambda moved: exact_value(warrant, moved), market, base, theta)
+    return bumped_greeks(lambda moved: engine_value(warrant, moved, grid), market, base, theta)
 
 
 def warrant_implied_vol(price: float, warrant: LookbackWarrant, market: Market) -> float:
@@ -363,14 +377,14 @@ def warrant_implied_vol(price: float, warrant: LookbackWarrant, market: Market) 
 
     @lru_cache(maxsize=None)
     def value(vol):
-        return exact_value(warrant, market.bumped(vol=vol))
+        return engine_value(warrant, market.bumped(vol=vol))
 
     return implied_input(price, value, MARKET_FIELDS["vol"].low, MARKET_FIELDS["vol"].high, 1e-9 * warrant.notional)
 
 
 def warrant_surface_shift(price: float, warrant: LookbackWarrant, market: Market) -> float:
     """The parallel shift of every vol of the market (a surface's, or a flat vol) at which the
-    warrant's exact value equals `price`: how a disclosed value reads against a desk's surface."""
+    warrant's value equals `price`: how a disclosed value reads against a desk's surface."""
     price = finite("price", price)
     warrant_value(warrant, market)  # the user's inputs are checked once
     lowest, highest = market.vol.vol_range if isinstance(market.vol, Surface) else (market.vol, market.vol)
@@ -378,7 +392,7 @@ def warrant_surface_shift(price: float, warrant: LookbackWarrant, market: Market
 
     @lru_cache(maxsize=None)
     def value(level):  # the shifted surface's lowest vol
-        return exact_value(warrant, market.shifted(vol=level - lowest))
+        return engine_value(warrant, market.shifted(vol=level - lowest))
 
     low = field.low
     if not valued(value, low):  # shifted that far down, total variance would fall with time somewhere
@@ -437,18 +451,18 @@ def warrant_functions(prefix: str, cls: type, singular: str, lookback_function: 
                  ("finals", *PAYOFF, "premium", "notional", "columns"),
                  lambda v: chosen_columns(np.atleast_2d(warrant(v).table(v["lookback"], v["finals"])), v["columns"]),
                  True),
-        Function(f"{prefix}_VALUE", f"Exact value per {singular} on any day of its life (no simulation: the "
-                                    "lookback's distribution); vol flat or a term structure, a smile only in "
-                                    f"{prefix}_MC_VALUE.", VALUATION,
+        Function(f"{prefix}_VALUE", f"Value per {singular} on any day of its life, no simulation: exact for a flat "
+                                    "vol or a term structure (the lookback's distribution), finite differences in "
+                                    "the local vol under a smile.", VALUATION,
                  lambda v: warrant_value(warrant(v), Market.of(v))),
         Function(f"{prefix}_MC_VALUE", f"Monte Carlo value per {singular} and its standard error, as a 1x2 row: "
                                        f"{prefix}_VALUE's check.", (*VALUATION, "paths", "seed"),
                  lambda v: np.array([warrant_mc_value(warrant(v), Market.of(v), MonteCarlo.of(v))[:2]])),
         Function(f"{prefix}_GREEKS", "Warrant delta (per index point), gamma, vega (per vol point), theta (per day), "
-                                     "rho (per 1%): 1x5 row; vol flat or a term structure.", VALUATION,
+                                     "rho (per 1%): 1x5 row; sticky strike under a surface.", VALUATION,
                  lambda v: np.atleast_2d(warrant_greeks(warrant(v), Market.of(v)))),
         Function(f"{prefix}_SURFACE_SHIFT", "Parallel shift of every vol of the surface (or of a flat vol) at which "
-                                            "the warrant's exact value equals price: 0.01 is one vol point up.",
+                                            "the warrant's value equals price: 0.01 is one vol point up.",
                  ("price", *VALUATION), lambda v: warrant_surface_shift(v["price"], warrant(v), Market.of(v))),
         Function(f"{prefix}_IMPLIED_VOL", "Flat volatility at which the warrant's exact value equals price (per "
                                           "warrant).", ("price", *(name for name in VALUATION if name != "vol")),
