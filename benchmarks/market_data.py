@@ -1,6 +1,6 @@
 """Curves and a volatility surface: reading a snapshot's ranges, NOTE_VALUE per Excel call with
 them against the flat inputs (ratio measured in the same run), and the supplements' deals valued
-on the bundled hypothetical snapshots (examples/market/) against their flat inputs."""
+on the bundled hypothetical snapshots (workbooks/market/) against their flat inputs."""
 import datetime as dt
 import json
 import os
@@ -17,7 +17,7 @@ from xlfuncs.core import cells, market
 from xlfuncs.products import lookback_warrant
 
 EPOCH = dt.date(1899, 12, 30)
-SNAPSHOTS = Path(__file__).resolve().parent.parent / "examples" / "market"
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "workbooks" / "market"
 
 
 def serial(day: str) -> int:

@@ -107,7 +107,7 @@ def engine_values(engine, book, deal) -> dict:
     changes = {}
     for name, value in [*book.inputs(deal).items(), (CLIENT, deal.client)]:
         sheet, refs = book.sheet.names[name]
-        flat = [row[0] for row in value] if isinstance(value, list) else [value]
+        flat = [cell for row in value for cell in row] if isinstance(value, list) else [value]
         changes.update({(sheet, ref): item for ref, item in zip(refs, flat)})
     computed = engine.calculate(changes, sheets=["Quote"])
     values = {ref: value for (sheet, ref), value in computed.items() if sheet == "QUOTE"}

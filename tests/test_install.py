@@ -46,7 +46,8 @@ def test_the_wheel_holds_the_package_s_modules_and_templates_and_nothing_else(in
     with zipfile.ZipFile(wheel) as archive:
         packaged = {name for name in archive.namelist() if name.startswith("xlfuncs/") or name == "udfs.py"}
     sources = {path.relative_to(ROOT).as_posix() for path in (ROOT / "xlfuncs").rglob("*.py")} | {"udfs.py"}
-    templates = {f"xlfuncs/templates/{path.name}" for path in (ROOT / "workbooks").glob("*.xlsx")}
+    templates = {f"xlfuncs/templates/{path.relative_to(ROOT / 'workbooks').as_posix()}"
+                 for pattern in ("*.xlsx", "market/*.json") for path in (ROOT / "workbooks").glob(pattern)}
     assert packaged == sources | templates
 
 
@@ -77,3 +78,9 @@ def test_the_main_job_runs_from_another_folder_with_the_batch_extra(installed):
     out = run(python, "-m", "xlfuncs", "quote", "deals.csv", "--out", "quotes", cwd=elsewhere)
     assert "16 deals: 16 written, 0 up to date, 0 failed" in out
     assert len(list((elsewhere / "quotes").glob("*.xlsx"))) == 16
+    # A snapshot run, the templates' Market sheets built from the snapshots the wheel carries
+    shutil.copy(ROOT / "examples" / "deals-2025-05-28.csv", elsewhere / "snapshot-deals.csv")
+    shutil.copy(ROOT / "workbooks" / "market" / "2025-05-28.json", elsewhere / "market.json")
+    out = run(python, "-m", "xlfuncs", "quote", "snapshot-deals.csv", "--market", "market.json", "--out", "marked",
+              cwd=elsewhere)
+    assert "5 deals: 5 written, 0 up to date, 0 failed" in out

@@ -19,10 +19,10 @@ def test_every_xlfuncs_package_is_in_the_wheel():
 def test_an_installed_package_uses_its_own_templates(tmp_path, monkeypatch):
     """A user's workbooks/ folder beside an installed xlfuncs (pip --target, vendored code) is not
     taken for the package's templates."""
-    from xlfuncs.batch import quotes
+    from xlfuncs.products import layout
     (tmp_path / "xlfuncs" / "templates").mkdir(parents=True)
     (tmp_path / "workbooks").mkdir()
-    monkeypatch.setattr(quotes, "__file__", str(tmp_path / "xlfuncs" / "batch" / "quotes.py"))
-    assert quotes.template_folder() == tmp_path / "xlfuncs" / "templates"
+    monkeypatch.setattr(layout, "__file__", str(tmp_path / "xlfuncs" / "products" / "layout.py"))
+    assert layout.template_folder() == tmp_path / "xlfuncs" / "templates"
     (tmp_path / "xlfuncs" / "templates").rmdir()  # a checkout: the templates beside the package
-    assert quotes.template_folder() == tmp_path / "workbooks"
+    assert layout.template_folder() == tmp_path / "workbooks"

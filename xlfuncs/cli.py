@@ -43,6 +43,9 @@ def main(argv=None) -> int:
     quote.add_argument("--force", action="store_true", help="rebuild quotes that are up to date")
     quote.add_argument("--pdf", action="store_true", help="also write each quote as a one-page PDF "
                                                           "(needs LibreOffice's soffice)")
+    quote.add_argument("--market", type=Path, help="market snapshot (.json, .yaml or .xlsx: as_of, spot, rate and "
+                                                   "dividend curves, vol surface) for every deal; a deal's own "
+                                                   "market columns, where given, override it")
     quote.add_argument("--author", default="", help="author written in each quote's document properties "
                                                     "(default: none)")
     quote.add_argument("--company", default="", help="company written in each quote's document properties "
@@ -65,7 +68,7 @@ def main(argv=None) -> int:
         return 2
     if args.command == "quote":
         return quote_main(args.deals, args.out, args.jobs, args.force, args.template, args.author, args.company,
-                          args.pdf)
+                          args.pdf, args.market)
     for path in build_templates(args.out):
         print(f"wrote {path}")
     return 0

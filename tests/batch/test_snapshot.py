@@ -13,7 +13,7 @@ from xlfuncs.core.fields import TermError
 
 from helpers import ROOT
 
-BUNDLED = sorted((ROOT / "examples" / "market").glob("*.json"))
+BUNDLED = sorted((ROOT / "workbooks" / "market").glob("*.json"))
 
 
 def bundled():

@@ -212,7 +212,7 @@ BAD_SURFACES = [
     ([[1.0, 5000.0], [dt.date(2025, 9, 1), 0.2]], "top-left cell blank or a label"),
     ([[None, None, 5000.0], [dt.date(2025, 9, 1), 0.2, 0.2]], "needs a strike in every column of its first row, got a "
                                                                "blank cell (column 2"),
-    ([[0.2, None]], "got a range holding one number (select its cell alone)"),
+    ([[None, 0.2]], "vol must be one number or a surface range"),
     ([[None, 5000.0, 6000.0]], "vol must be one number or a surface range"),
     ([[0.2, 0.3]], "vol must be one number or a surface range"),
 ]

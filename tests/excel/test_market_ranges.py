@@ -144,3 +144,16 @@ def test_true_in_a_surface_is_refused_even_after_the_same_numbers_were_read():
     with_true = [numbers[0], [numbers[1][0], True, 1.0], numbers[2]]
     with pytest.raises(udfs.ExcelInputError, match="vol must be a number, got True"):
         udfs.NOTE_VALUE(*note_args(with_true, 0.053))
+
+
+@pytest.mark.parametrize("cell", [0.16, Decimal("0.16")])
+def test_one_number_in_a_range_s_first_cell_is_that_flat_input(cell):
+    """A Market sheet's range left blank but its first cell: the flat number, to the last digit,
+    through the classic add-in (tuples, a currency cell) and Office.js; anywhere else in the
+    range a lone number is refused."""
+    flat = udfs.NOTE_VALUE(*note_args(0.16, 0.053))
+    blank_rest = [[cell, None, None], [None, None, None]]
+    assert udfs.NOTE_VALUE(*note_args(tuple(map(tuple, blank_rest)), ((0.053, None),), ((0.015, None),))) == flat
+    assert officejs("NOTE_VALUE", *note_args([[float(cell), None], [None, None]], [[0.053, None]])) == flat
+    with pytest.raises(udfs.ExcelInputError, match="vol must be one number or a surface range"):
+        udfs.NOTE_VALUE(*note_args([[None, cell], [None, None]], 0.053))

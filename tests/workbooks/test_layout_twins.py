@@ -3,6 +3,7 @@ term sets: the workbook computed by the formulas engine, the twin by the product
 import datetime as dt
 
 import numpy as np
+import openpyxl
 import pytest
 
 from xlfuncs.core.cells import converted
@@ -60,8 +61,16 @@ def test_every_plain_formula_term_equals_its_python_twin(product):
     fields = {name: field for name, field in product.deal_fields.items() if field.defined_name in cells}
     compared = errors = 0
     example = template_example(product)
+    # The Market sheet's ranges as flat inputs (one number in each first cell): the Valuation
+    # sheet's numbers, so its estimated value and the flat value beside it are both the twins'.
+    shown = openpyxl.load_workbook(path, data_only=True)
+    flat_market = {}
+    for surface, flat in (("VolSurface", "Vol"), ("RateCurve", "Rate"), ("DividendCurve", "DivYield")):
+        (sheet, ref), = cells[flat]
+        flat_market.update({cell: None for cell in cells[surface]})
+        flat_market[cells[surface][0]] = shown[sheet][ref].value
     for terms in term_sets(product):
-        changes = {cells[name][0]: value for name, value in terms.items()}
+        changes = {**flat_market, **{cells[name][0]: value for name, value in terms.items()}}
         if "Closes" in cells:  # closes for the days closed by as_of, some above the initial value
             closes = [terms["Initial"] * (1 + 0.05 * np.sin(day)) for day in range(closed_days(example))]
             changes.update(zip(cells["Closes"], closes))

@@ -1,4 +1,5 @@
 """Template workbooks: rebuilt by code, computed by the formulas engine with our functions, live."""
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -8,8 +9,11 @@ import numpy as np
 import openpyxl
 import pytest
 
+from xlfuncs.batch.snapshot import read_snapshot
+from xlfuncs.core.market import Market
 from xlfuncs.products import BEARISH_NOTE, BULLISH_NOTE, PRODUCTS, PUT_WARRANT, buffer_note
 from xlfuncs.products.bearish_note import BearishBufferNote as BufferNote
+from xlfuncs.products.buffer_note import note_value
 from xlfuncs.products.lookback_warrant import LookbackWarrant
 from xlfuncs.products.put_warrant import PutWarrant
 from xlfuncs.workbooks import builder as templates
@@ -184,14 +188,21 @@ def test_warrant_grid_breakeven_and_chart_follow_strikes_initial_and_lookback(wa
 
 
 def test_valuation_blocks_are_the_functions_values(note, warrant):
-    # the inputs shown: spot 100 on Nov 29 2023, vol 15%, rate 5.3%, dividend yield 1.5%, spread 1%
+    # the flat inputs shown: spot 100 on Nov 29 2023, vol 15%, rate 5.3%, dividend yield 1.5%, spread 1%
     integrated = expected_payment(BufferNote(100.0, 3.0, 0.10, 0.23, 0.10), 100.0, 369 / 365, 0.15, 0.053 - 0.015)
-    assert note["EstimatedValue"] == pytest.approx(integrated * np.exp(-0.063 * 372 / 365), abs=1e-6)
-    value = warrant["EstimatedValue"]
+    assert note["FlatValue"] == pytest.approx(integrated * np.exp(-0.063 * 372 / 365), abs=1e-6)
+    # off the Market sheet: the bundled 2023-11-29 snapshot with its strikes scaled to the template's
+    # index level of 100, which is the supplement note at 4,550.58 on the snapshot itself
+    snapshot = read_snapshot(ROOT / "workbooks" / "market" / "2023-11-29.json")
+    on_snapshot = note_value(BufferNote(4550.58, 3.0, 0.10, 0.23, 0.10, 1000.0, dt.date(2024, 12, 2),
+                                               dt.date(2024, 12, 5), 0.01), Market(**snapshot))
+    assert note["EstimatedValue"] == pytest.approx(on_snapshot, abs=1e-5)
+    value = warrant["FlatValue"]
     assert 22.4 < value < 22.6 and 0 < warrant["StdError"] <= 0.01
+    assert warrant["EstimatedValue"] > value + 1  # the skew: puts below the lookback are dearer
     warrant.change(Vol=0.20)
     try:
-        assert warrant["EstimatedValue"] > value + 1
+        assert warrant["FlatValue"] > value + 1
     finally:
         warrant.change(Vol=0.167)
 

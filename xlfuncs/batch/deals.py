@@ -497,8 +497,9 @@ def converted(field: Field, value):
     return result
 
 
-def parse_deal(row: int, record: dict) -> Deal:
-    """A checked deal, or a DealError naming the first thing wrong with it."""
+def parse_deal(row: int, record: dict, market: dict | None = None) -> Deal:
+    """A checked deal, or a DealError naming the first thing wrong with it; a market input the
+    deal leaves blank is the snapshot's (`market`, by field name), when given."""
     if UNNAMED in record:
         raise DealError(record[UNNAMED])
     unknown = [key for key in record if key not in KNOWN]
@@ -530,6 +531,9 @@ def parse_deal(row: int, record: dict) -> Deal:
     for name, field in fields.items():
         raw = record.get(name)
         if cell_text(raw) is None and not isinstance(raw, list):
+            if market and name in market:
+                values[name] = market[name]
+                continue
             if not field.required:
                 continue
             raise DealError(f"{name} is required for a {product.key}")

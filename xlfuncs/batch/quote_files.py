@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from ..products.layout import CLIENT
+from ..products.layout import CLIENT, MARKET_NAMES
 from ..products.product import Product
 from ..workbooks import xlsx
 from ..workbooks.sheets import CHART_DATA, column_chars, print_ranges, printed
@@ -118,6 +118,19 @@ CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 
 
+def range_rows(value, refs: list[str], name: str) -> list[list]:
+    """A market input as the rows of the template's range of cells `refs`: a curve's or a
+    surface's rows, or one number in the first cell; blank past them."""
+    rows = value.cells() if hasattr(value, "cells") else [[value]]
+    columns = sorted({column_index_from_string(re.match(r"[A-Z]+", ref)[0]) for ref in refs})
+    height, width = len(refs) // len(columns), len(columns)
+    if len(rows) > height or any(len(row) > width for row in rows):
+        raise DealError(f"the template's {name} range has {height} rows of {width} cells, too small for "
+                        f"{len(rows)} rows of {max(map(len, rows))}")
+    return [[excel_value(cell) for cell in [*row, *[None] * (width - len(row))]]
+            for row in [*rows, *[[]] * (height - len(rows))]]
+
+
 class QuoteBook:
     """One product's template, loaded once per process: its Quote sheet's computation, its
     names, and the client page that each deal's values are written into."""
@@ -129,6 +142,10 @@ class QuoteBook:
         missing = sorted(set(self.fields) - set(self.sheet.names))
         if missing:
             raise DealListError(f"{template}: names {', '.join(missing)} must each refer to one cell or column")
+        missing = sorted(set(MARKET_NAMES.values()) - set(self.sheet.names))
+        if missing:
+            raise DealListError(f"{template}: names {', '.join(missing)} must each refer to a range of its Market "
+                                "sheet")
         with tempfile.TemporaryDirectory() as folder:
             page = Path(folder) / "quote.xlsx"
             charted = xlsx.frozen_sheet(self.template, QUOTE, page, client=True)
@@ -149,10 +166,16 @@ class QuoteBook:
 
     def inputs(self, deal: Deal) -> dict:
         """{defined name: Excel value} of every input a deal fills: its terms, market inputs and
-        settings (a term not given: its default, or blank), and the client."""
+        settings (a term not given: its default, or blank), and the client. The Market sheet's
+        ranges take the deal's curves and surface (a number: in the range's first cell), the
+        flat inputs beside them their numbers, or the flat market of its curves and surface."""
         values, named = deal.values, {}
+        contract, market, _ = deal.objects()
+        flat = contract.flat_market(market)
+        for field_name, name in MARKET_NAMES.items():
+            named[name] = range_rows(values[field_name], self.sheet.names[name][1], name)
         for name, field in self.fields.items():
-            value = values.get(field.name, field.default)
+            value = getattr(flat, field.name) if field.name in MARKET_NAMES else values.get(field.name, field.default)
             cells = self.sheet.names[name][1]
             if field.shape == "list":
                 entries = list(value or ())

@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from ..core.fields import TermError
 from ..products import BY_KEY, PRODUCTS
+from ..products.layout import template_folder
 from ..workbooks import xlsx
 from . import pdf
 from .deals import DealError, DealList, DealListError, SameFiles, identity, parse_deal
@@ -49,6 +50,7 @@ from .quote_files import (
     stored_stamp,
     write_summary,
 )
+from .snapshot import read_snapshot
 from .template_check import check_template
 
 TEMPLATES = {product.key: product.template for product in PRODUCTS}
@@ -74,14 +76,6 @@ class Interrupted(Exception):
     summary: Path | None = None
 
 
-def template_folder() -> Path:
-    """The product templates: the copies a wheel installs inside the package (xlfuncs/templates),
-    else workbooks/ beside the package in a checkout (or an editable install)."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "templates"
-    return installed if installed.is_dir() else package.parent / "workbooks"
-
-
 def analyse(deal) -> dict:
     """The numbers a deal's quote and summary show: value, greeks, breakeven."""
     contract, market, _ = deal.objects()
@@ -92,7 +86,7 @@ def analyse(deal) -> dict:
 @dataclass(frozen=True)
 class Settings:
     """What every worker needs: the folder, each product's template and its digest, the code's
-    digest, the document properties, --force and --pdf."""
+    digest, the document properties, --force, --pdf and the --market snapshot's inputs."""
 
     out: str
     templates: dict[str, str]
@@ -101,6 +95,7 @@ class Settings:
     properties: Properties
     force: bool
     pdf: bool
+    market: dict | None = None
 
 
 WORKER: dict = {}
@@ -129,7 +124,7 @@ def quote_one(info: dict, record: dict) -> dict:
     "pdf_current", whether the PDF beside it was printed from that quote."""
     settings, books = WORKER["settings"], WORKER["books"]
     try:
-        deal = parse_deal(info["row"], record)
+        deal = parse_deal(info["row"], record, settings.market)
         target = Path(settings.out) / f"{deal.stem}.xlsx"
         stamp = fingerprint(deal, settings.digests[deal.product], settings.code, settings.properties)
         summary = analyse(deal)
@@ -330,8 +325,10 @@ class Quoting:
 
 def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         templates: dict[str, Path] | None = None, properties: Properties = Properties(),
-        make_pdf: bool = False, notes: list | None = None, report=None) -> tuple[list[dict], Path]:
-    """Quote every deal of `deals_path` into `out`. Each deal's summary record goes, once final
+        make_pdf: bool = False, notes: list | None = None, report=None,
+        market: Path | None = None) -> tuple[list[dict], Path]:
+    """Quote every deal of `deals_path` into `out`, with the snapshot `market` (snapshot.py)
+    giving the market inputs a deal leaves blank. Each deal's summary record goes, once final
     and in row order, to `report` (without one, they are returned in a list); returns that list
     and the summary file. When interrupted, the summary is still written (deals not reached: "not
     done") and an Interrupted carrying it is raised."""
@@ -344,6 +341,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
               for product, name in TEMPLATES.items()}
     for key, path in chosen.items():
         check_template(path, BY_KEY[key])
+    snapshot = read_snapshot(market) if market is not None else None
     soffice = pdf.soffice() if make_pdf else None
     deal_list = DealList(deals_path, notes)
     same = index(deal_list)
@@ -361,7 +359,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         unfinished(deal_list, out)
         settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
                             {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
-                            code_digest(), properties, force, make_pdf)
+                            code_digest(), properties, force, make_pdf, snapshot)
         quoting = Quoting(settings, jobs, soffice, same)
         bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
         with xlsx.atomic_file(out / SUMMARY) as handle:
@@ -410,7 +408,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
 
 
 def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], author: str = "",
-         company: str = "", make_pdf: bool = False) -> int:
+         company: str = "", make_pdf: bool = False, market: Path | None = None) -> int:
     started = time.perf_counter()
     notes: list[str] = []
     counts = dict.fromkeys(("written", "skipped", "failed", "not done"), 0)
@@ -436,7 +434,8 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
                 raise DealListError(f"--template takes PRODUCT=PATH with PRODUCT one of {', '.join(TEMPLATES)}, "
                                     f"got {template!r}")
             chosen[product] = Path(path)
-        _, summary = run(deals, out, jobs, force, chosen, Properties(author, company), make_pdf, notes, report)
+        _, summary = run(deals, out, jobs, force, chosen, Properties(author, company), make_pdf, notes, report,
+                         market)
     except Interrupted as error:
         code = 128 + STOP.get("signal", signal.SIGINT)
         summary = error.summary or "(none: interrupted before any deal was quoted)"

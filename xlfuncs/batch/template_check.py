@@ -17,7 +17,7 @@ from openpyxl.cell.cell import MergedCell
 
 from ..excel.functions import CALENDAR_FUNCTIONS
 from ..products import PRODUCTS
-from ..products.layout import CLIENT, PRODUCT_NAME
+from ..products.layout import CLIENT, MARKET_NAMES, PRODUCT_NAME
 from ..products.product import Product
 from ..workbooks import xlsx
 from ..workbooks.sheets import (
@@ -321,7 +321,7 @@ class PrintedPage:
     def check(self) -> None:
         self.formulas_are_the_layout_s()
         self.names_mean_what_they_mean()
-        inputs = {*(field.defined_name for field in self.product.deal_fields.values()), CLIENT}
+        inputs = {*(field.defined_name for field in self.product.deal_fields.values()), CLIENT, *MARKET_NAMES.values()}
         self.constants = {(sheet, ref) for name, (sheet, refs) in self.theirs.items() if name in inputs for ref in refs}
         self.constants |= {(sheet, ref) for name, (layout_sheet, _) in self.ours.items() if layout_sheet == QUOTE
                            and meaning(self.layout_texts, self.layout_arrays, *self.ours[name]) is None

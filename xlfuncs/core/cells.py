@@ -8,6 +8,7 @@ number held to its rule, a grid or list of numbers, a list of dates.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
 
@@ -139,7 +140,11 @@ def converted(field: Field, value):
     or list of numbers, or a list of dates (omitted: the default)."""
     if field.shape == "cell" and field.ranges is not None:
         rows = cells(value)
-        if len(rows) > 1 or len(rows[0]) > 1:
+        first, *rest = [*chain.from_iterable(rows), None]
+        if rest[:-1] and all(cell is None for cell in rest) and isinstance(first, (int, float, Decimal)) \
+                and not isinstance(first, bool):
+            value = first  # one number in a range's first cell, the rest blank: that number (a flat input)
+        elif len(rows) > 1 or len(rows[0]) > 1:
             try:
                 key = tuple(tuple(row) for row in rows)
                 hash(key)

@@ -33,6 +33,10 @@ class CurveQuotes:
             object.__setattr__(self, "_hash", hash((self.dates, self.zeros)))
         return self.__dict__["_hash"]
 
+    def cells(self) -> list[list]:
+        """The range as typed: a date and a zero rate per row."""
+        return [[day, zero] for day, zero in zip(self.dates, self.zeros)]
+
 
 @dataclass(frozen=True)
 class Curve:

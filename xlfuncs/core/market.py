@@ -155,6 +155,17 @@ class Market(Contract):
             return np.exp((self.rate - self.div_yield) * t)
         return np.exp(self.log_growth(t))
 
+    def flattened(self, t_fix: float, t_pay: float) -> "Market":
+        """The flat market a desk compares with: the surface's at-the-money vol to t_fix (strike
+        at the forward) and the flat rate and dividend yield that keep the forward to t_fix and
+        the discount to t_pay (years from as_of)."""
+        if self.flat:
+            return self
+        vol = self.implied_vols([self.spot * float(self.growth(t_fix))], t_fix)[0] \
+            if isinstance(self.vol, Surface) else self.vol
+        rate, div_yield = self.flat_equivalent(t_fix, t_pay)
+        return self.bumped(vol=float(vol), rate=rate, div_yield=div_yield)
+
     def discount(self, t, spread: float = 0.0) -> np.ndarray:
         """The discount factor to t years on at the rate (plus a funding spread)."""
         if not isinstance(self.rate, Curve):

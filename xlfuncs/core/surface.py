@@ -71,6 +71,11 @@ class SurfaceQuotes:
     def is_svi(self) -> bool:
         return not self.strikes
 
+    def cells(self) -> list[list]:
+        """The range as typed: the grid (top-left blank, strikes across, expiries down) or SVI rows."""
+        header = list(SVI_HEADER) if self.is_svi else [None, *self.strikes]
+        return [header, *([expiry, *row] for expiry, row in zip(self.expiries, self.rows))]
+
 
 class Smile:
     """Total variance at one expiry as a function of log forward moneyness, with two derivatives."""

@@ -52,6 +52,7 @@ from ..engines.montecarlo import (
 from ..engines.solvers import solve_rising
 from .layout import (
     GREEK_HEADERS,
+    MARKET_NAMES,
     MODEL_INPUTS,
     RATES,
     ArrayRow,
@@ -66,6 +67,7 @@ from .layout import (
     excel_text,
     inputs,
     issue_rows,
+    market_page,
     quote_closing,
     quote_opening,
     rate_inputs,
@@ -163,6 +165,11 @@ class BufferNote(Contract):
         upside = principal + np.minimum(principal * favourable * self.participation, principal * self.max_return)
         beyond = np.maximum(principal * (1 + favourable + self.buffer), self.minimum_payment)
         return np.where(favourable > 0, upside, np.where(favourable >= -self.buffer, principal, beyond))
+
+    def flat_market(self, market: Market) -> Market:
+        """The flat market of the final date and payment date (Market.flattened)."""
+        self.need("final_date", "payment_date")
+        return market.flattened(market.time_to(self.final_date), market.time_to(self.payment_date))
 
     def breakeven(self, price) -> float:
         """The final value beyond which the payment falls below `price`: the highest final value
@@ -384,26 +391,31 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
     payout_page = Page("Payout", (16, 16, 16, 16, 16), "Payout Diagram",
                        "Return at maturity against the underlying return; the maximum return at its Term Sheet "
                        "value", (replace(chart, prefix="Payout"),))
+    on_market = dict(vol=MARKET_NAMES["vol"], rate=MARKET_NAMES["rate"], div_yield=MARKET_NAMES["div_yield"])
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
-                          "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; every payment discounted at rate + "
-                          "funding spread (the issuer's credit)", (
+                          "Black-Scholes off the Market sheet's curves and surface (each option at its strike's vol), "
+                          "beside the flat vol, rate and dividend yield below; ACT/365F; every payment discounted at "
+                          "rate + funding spread (the issuer's credit)", (
         Fields("Market inputs", inputs(fields, market_names, {**EXAMPLE_MARKET, **terms}, {
             "funding_spread": "the issuer's funding rate is rate + spread",
             "paths": "blank: as many as give a standard error of $0.01 per $1,000",
             "seed": "same inputs and seed, same digits"})),
         Fields("Value per security", (
-            Row("Estimated value (closed form)", "=" + value, "money", "EstimatedValue", key=True,
-                twin=lambda note, market: note_value(note, market)),
+            Row("Estimated value (Market sheet)", "=" + call(product, "VALUE", **on_market), "money",
+                "EstimatedValue", key=True, twin=lambda note, market: note_value(note, market)),
             Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent", "EstimatedValuePercent",
-                twin=lambda note, market: note_value(note, market) / note.principal))),
-        *([ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
-                    (None, "StdError"))] if simulated else []),
+                twin=lambda note, market: note_value(note, market) / note.principal),
+            Row("Flat-vol value (the inputs above)", "=" + value, "money", "FlatValue",
+                twin=lambda note, market: note_value(note, note.flat_market(market))))),
+        *([ArrayRow("Monte Carlo check of the flat-vol value: value, standard error", "=" + call(product, "MC_VALUE"),
+                    ("money", "level4"), (None, "StdError"))] if simulated else []),
         Fields(None, (Row("Breakeven final value", "=Breakeven", "level"),)),
-        ArrayRow("Greeks", "=" + call(product, "GREEKS"), ("greek",) * 5, headers=GREEK_HEADERS,
-                 section="Risk per security (closed form)"),
+        ArrayRow("Greeks", "=" + call(product, "GREEKS", **on_market), ("greek",) * 5, headers=GREEK_HEADERS,
+                 section="Risk per security off the Market sheet (closed form; sticky strike)"),
         Fields("Setting the cap on the pricing date", (
             Row("Target estimated value", TARGET, "money", "TargetValue", True),
-            Row("Maximum return giving the target", "=" + call(product, "SOLVE_MAX_RETURN"), "percent3")))))
+            Row("Maximum return giving the target (Market sheet)", "=" + call(product, "SOLVE_MAX_RETURN", **on_market),
+                "percent3")))))
     quote_changes = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), product.title + " Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
@@ -418,7 +430,8 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
         *quote_closing("at the issue price", "per security", NOTE_MODEL_INPUTS)))
-    return Layout(product.key, (term_sheet, scenario_page, payout_page, valuation_page, quote_page))
+    return Layout(product.key, (term_sheet, scenario_page, payout_page, valuation_page, quote_page,
+                                market_page(EXAMPLE_MARKET["as_of"].isoformat(), EXAMPLE_MARKET["spot"])))
 
 
 def note_product(key: str, prefix: str, cls: type, *, title: str, breakeven_help: str, layout, template: str,

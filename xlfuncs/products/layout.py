@@ -9,8 +9,11 @@ Python twin, twin(contract, market), and the tests hold the two equal over many 
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Callable
 
 
@@ -123,6 +126,20 @@ class Calendar:
 
 
 @dataclass(frozen=True)
+class Range:
+    """A named block of inputs under a section band and column headers: a curve (dates and zero
+    rates) or a surface (strikes across its first row, expiry dates down its first column).
+    `cells` hold its values by row (blank past them), `units` the formats of its first row, its
+    first column and the rest."""
+
+    section: str
+    headers: tuple[str, ...]
+    name: str
+    cells: tuple[tuple, ...]
+    units: tuple[str, str, str]
+
+
+@dataclass(frozen=True)
 class Disclaimer:
     text: str
 
@@ -205,8 +222,8 @@ GREEK_HEADERS = ("Delta (per index point)", "Gamma", "Vega (per vol point)", "Th
                  "Rho (per 1% of rate)")
 DISCLAIMER = Disclaimer(
     "Indicative only: not an offer, a recommendation or the issuer's estimated value. Values come from a "
-    "Black-Scholes model with the inputs shown; all payments are subject to the credit risk of the issuer and "
-    "the guarantor. The pricing supplement governs.")
+    "Black-Scholes model (local volatility where an implied volatility surface is shown) with the inputs shown; "
+    "all payments are subject to the credit risk of the issuer and the guarantor. The pricing supplement governs.")
 
 
 def excel_text(value: float, decimals: int, percent: bool = False) -> str:
@@ -217,14 +234,89 @@ def excel_text(value: float, decimals: int, percent: bool = False) -> str:
     return f"{rounded:.{decimals}f}%" if percent else f"{rounded:,.{decimals}f}"
 
 
+SOURCES = ("zero curve", "implied volatility surface")  # a curve's, a surface's
+
+
+def market_input(value, name: str, decimals: int) -> str:
+    """How the quote names one market input: its number, or where its curve or surface is."""
+    if isinstance(value, (int, float)):
+        return f"{name} {excel_text(value, decimals, True)}"
+    return f"{name}: {SOURCES[name == 'vol']}"
+
+
+def market_formula(name: str, cells: str, decimals: int) -> str:
+    """The Excel text of market_input: one number in the range's first cell is a flat input."""
+    return (f'"{name}"&IF(COUNT({cells})=1," "&TEXT(SUM({cells}),"0.{"0" * decimals}%"),'
+            f'": {SOURCES[name == "vol"]}")')
+
+
 def market_inputs(_, market) -> str:
-    return f"spot {excel_text(market.spot, 2)}, vol {excel_text(market.vol, 1, True)}"
+    return f"spot {excel_text(market.spot, 2)}, {market_input(market.vol, 'vol', 1)}"
 
 
 def rate_inputs(_, market) -> str:
-    return f"rate {excel_text(market.rate, 2, True)}, dividend yield {excel_text(market.div_yield, 2, True)}"
+    return f"{market_input(market.rate, 'rate', 2)}, {market_input(market.div_yield, 'dividend yield', 2)}"
 
 
-RATES = '="rate "&TEXT(Rate,"0.00%")&", dividend yield "&TEXT(DivYield,"0.00%")'
-MODEL_INPUTS = (Row("Model inputs", '="spot "&TEXT(Spot,"#,##0.00")&", vol "&TEXT(Vol,"0.0%")', twin=market_inputs),
+RATES = (f'={market_formula("rate", "RateCurve", 2)}&", "&'
+         f'{market_formula("dividend yield", "DividendCurve", 2)}')
+MODEL_INPUTS = (Row("Model inputs", f'="spot "&TEXT(Spot,"#,##0.00")&", "&{market_formula("vol", "VolSurface", 1)}',
+                    twin=market_inputs),
                 Row("Rates", RATES, twin=rate_inputs))
+
+
+# The Market sheet: a snapshot the valuation reads as ranges
+
+MARKET_NAMES = {"vol": "VolSurface", "rate": "RateCurve", "div_yield": "DividendCurve"}
+CURVE_ROWS = 12                # room on the Market sheet for a curve's pillars ...
+SURFACE_SHAPE = (16, 20)       # ... and a grid's expiries and strikes (with its header row and column)
+
+
+def template_folder() -> Path:
+    """The product templates and their snapshots: the copies a wheel installs inside the package
+    (xlfuncs/templates), else workbooks/ beside the package in a checkout (or an editable install)."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "workbooks"
+
+
+def bundled_snapshot(as_of: str) -> dict:
+    """The bundled hypothetical snapshot of a pricing date (workbooks/market/AS_OF.json), its
+    ranges' dates as dates."""
+    data = json.loads((template_folder() / "market" / f"{as_of}.json").read_text(encoding="utf-8"))
+
+    def dated(value):
+        if isinstance(value, list):
+            return [dated(item) for item in value]
+        return dt.date.fromisoformat(value) if isinstance(value, str) and value[:2] == "20" else value
+    return {key: dated(value) for key, value in data.items()}
+
+
+def padded(rows: list, shape: tuple[int, int]) -> tuple[tuple, ...]:
+    """`rows` with blank cells to `shape` (rows, columns)."""
+    if len(rows) > shape[0] or any(len(row) > shape[1] for row in rows):
+        raise ValueError(f"a snapshot range of {len(rows)} rows does not fit the Market sheet's {shape}")
+    return tuple(tuple([*row, *[None] * (shape[1] - len(row))]) for row in [*rows, *[[]] * (shape[0] - len(rows))])
+
+
+def market_page(as_of: str, spot: float) -> Page:
+    """The Market sheet: the bundled snapshot of `as_of`, which the Valuation sheet values off,
+    its strikes scaled to the template's spot (a template in index points of 100)."""
+    snapshot = bundled_snapshot(as_of)
+    scale = spot / snapshot["spot"]
+    grid = [[None, *(round(strike * scale, 6) for strike in snapshot["vol"][0][1:])], *snapshot["vol"][1:]]
+    note = snapshot["note"] + ("" if scale == 1 else f" Strikes scaled to an index level of {spot:g}.")
+    return Page("Market", (14, *(10,) * (SURFACE_SHAPE[1] - 1)), "Market Snapshot", note, (
+        Notes("How the valuation reads it", (
+            "Curves: dates and continuously compounded zero rates (ACT/365F from the valuation date).",
+            "Surface: strikes across the first row, expiry dates down the first column, Black implied vols; the "
+            "top-left cell blank.",
+            "For a flat input, type one number in a range's first cell and leave the rest blank.",
+            "The Valuation sheet's estimated value reads these ranges; the flat value beside it reads its own "
+            "vol, rate and dividend yield.")),
+        Range("Rate curve", ("Date", "Zero rate"), MARKET_NAMES["rate"], padded(snapshot["rate"], (CURVE_ROWS, 2)),
+              ("percent3", "date", "percent3")),
+        Range("Dividend yield curve", ("Date", "Zero rate"), MARKET_NAMES["div_yield"],
+              padded(snapshot["div_yield"], (CURVE_ROWS, 2)), ("percent3", "date", "percent3")),
+        Range("Volatility surface: strikes across, expiry dates down", (), MARKET_NAMES["vol"],
+              padded(grid, SURFACE_SHAPE), ("level", "date", "percent"))))

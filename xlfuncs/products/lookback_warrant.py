@@ -47,6 +47,7 @@ from ..engines.montecarlo import DEFAULT_SEED, Estimate, MonteCarlo
 from ..engines.solvers import bumped_greeks, implied_input
 from .layout import (
     GREEK_HEADERS,
+    MARKET_NAMES,
     MODEL_INPUTS,
     ArrayRow,
     Calendar,
@@ -60,6 +61,7 @@ from .layout import (
     call,
     inputs,
     issue_rows,
+    market_page,
     quote_closing,
     quote_opening,
     shown,
@@ -201,6 +203,11 @@ class LookbackWarrant(Contract):
     def closed_by(self, as_of: dt.date) -> int:
         """How many of the window's trading days have closed by `as_of` (after its close)."""
         return sum(day <= as_of for day in self.window_days)
+
+    def flat_market(self, market: Market) -> Market:
+        """The flat market of expiration and settlement (Market.flattened)."""
+        self.need("expiration", "settlement")
+        return market.flattened(market.time_to(self.expiration), market.time_to(self.settlement))
 
     def alive_on(self, as_of: dt.date) -> None:
         """A TermError unless `as_of` is no later than expiration."""
@@ -545,19 +552,23 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
                        "Payment upon exercise against the change from the lookback value",
                        (replace(chart, prefix="Payout"),))
     price, price_note = implied_from
+    on_market = dict(vol=MARKET_NAMES["vol"], rate=MARKET_NAMES["rate"], div_yield=MARKET_NAMES["div_yield"])
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
-                          "Black-Scholes, flat vol, rate and dividend yield; ACT/365F; the lookback's exact "
-                          "distribution while the window is open, closed form after it", (
+                          "Off the Market sheet's curves and surface (the lookback's exact distribution under a "
+                          "flat vol or a term structure, finite differences in the local vol under a smile; closed "
+                          "form after the window), beside the flat vol, rate and dividend yield below; ACT/365F", (
         Fields("Market inputs", inputs(fields, ("spot", "as_of", "vol", "rate", "div_yield",
                                                 *(("paths", "seed") if simulated else ())),
                                        {**market, "paths": None, "seed": DEFAULT_SEED},
                                        {"paths": "blank: as many as give a standard error of $0.01 per $1,000",
                                         "seed": "same inputs and seed, same digits"})),
         Fields("Value per warrant", (
-            Row("Estimated value (exact)", "=" + call(product, "VALUE"), "money", "EstimatedValue", key=True,
-                twin=lambda w, market: warrant_value(w, market)),)),
-        *([ArrayRow("Monte Carlo check: value, standard error", "=" + call(product, "MC_VALUE"), ("money", "level4"),
-                    (None, "StdError"))] if simulated else []),
+            Row("Estimated value (Market sheet)", "=" + call(product, "VALUE", **on_market), "money", "EstimatedValue",
+                key=True, twin=lambda w, market: warrant_value(w, market)),
+            Row("Flat-vol value (the inputs above)", "=" + call(product, "VALUE"), "money", "FlatValue",
+                twin=lambda w, market: warrant_value(w, w.flat_market(market))))),
+        *([ArrayRow("Monte Carlo check of the flat-vol value: value, standard error", "=" + call(product, "MC_VALUE"),
+                    ("money", "level4"), (None, "StdError"))] if simulated else []),
         Fields(None, (
             Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3", "EstimatedValuePercent",
                 twin=lambda w, market: warrant_value(w, market) / w.notional),
@@ -566,8 +577,9 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
             Row("Breakeven value", "=Breakeven", "level"),
             Row("Price to imply a volatility from", price, "money", "MarketPrice", True, price_note),
             Row("Implied volatility", "=" + call(product, "IMPLIED_VOL", price="MarketPrice"), "percent3"))),
-        ArrayRow("Greeks", "=" + call(product, "GREEKS"), ("greek",) * 5, headers=GREEK_HEADERS,
-                 section="Risk per warrant (central differences of the exact value)")), landscape=True)
+        ArrayRow("Greeks", "=" + call(product, "GREEKS", **on_market), ("greek",) * 5, headers=GREEK_HEADERS,
+                 section="Risk per warrant off the Market sheet (central differences; sticky strike)")),
+        landscape=True)
     quote_page = Page("Quote", (34, 19, 17, 17, 17), f"{product.title} Linked to the S&P 500® Index",
                       "Indicative terms and scenario analysis", (
         quote_opening(),
@@ -585,7 +597,8 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
         Notes("Payout diagram", ()),
         replace(chart, prefix="QuotePayout"),
         *quote_closing("payment upon exercise equals the premium", "per warrant", MODEL_INPUTS)))
-    return Layout(product.key, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page, quote_page))
+    return Layout(product.key, (term_sheet, calendar_page, scenario_page, payout_page, valuation_page, quote_page,
+                                market_page(market["as_of"].isoformat(), market["spot"])))
 
 
 def warrant_product(key: str, prefix: str, cls: type, *, title: str, singular: str, lookback_function: str, layout,

@@ -26,15 +26,19 @@ from ..products.layout import (
     Layout,
     Notes,
     Payout,
+    Range,
     Scenarios,
     finals_formula,
 )
 from . import xlsx
 from .sheets import (
+    BOX,
     DATE,
     GREEK,
     HEADER_FILL,
     HEADER_FONT,
+    INPUT_FILL,
+    INPUT_FONT,
     LEVEL2,
     LEVEL3,
     LEVEL4,
@@ -138,6 +142,23 @@ def calendar(sheet: Sheet, block: Calendar) -> None:
     sheet.row = first + block.count + 1
 
 
+def range_block(sheet: Sheet, block: Range) -> None:
+    """The range's cells as inputs (its first row, first column and the rest each in their
+    format), named as a whole."""
+    sheet.section(block.section)
+    if block.headers:
+        sheet.headers(list(block.headers))
+    first = sheet.row
+    for i, row in enumerate(block.cells):
+        for j, value in enumerate(row):
+            unit = block.units[0] if i == 0 and j > 0 else block.units[1] if j == 0 else block.units[2]
+            cell = sheet.cell(first + i, 1 + j, cell_value(value), FORMATS[unit], font=INPUT_FONT, fill=INPUT_FILL)
+            cell.border = BOX
+    last = f"{get_column_letter(len(block.cells[0]))}{first + len(block.cells) - 1}"
+    define(sheet.wb, block.name, sheet.title, f"A{first}:{last}")
+    sheet.row = first + len(block.cells) + 1
+
+
 def disclaimer(sheet: Sheet, block: Disclaimer) -> None:
     sheet.row += 1
     sheet.cell(sheet.row, 1, block.text, font=NOTE_FONT, align="wrap")
@@ -147,7 +168,7 @@ def disclaimer(sheet: Sheet, block: Disclaimer) -> None:
 
 
 RENDER = {Fields: fields, Notes: notes, ArrayRow: array_row, Scenarios: scenarios, Payout: payout,
-          Calendar: calendar, Disclaimer: disclaimer}
+          Calendar: calendar, Range: range_block, Disclaimer: disclaimer}
 
 
 def build(layout: Layout) -> Workbook:

@@ -1,0 +1,151 @@
+"""`xlfuncs quote --market`: one snapshot for the run, a deal's own market columns over it; the
+templates' Market sheet, which the Valuation and Quote sheets value off (the formulas engine
+computing the template against the Excel functions called with the snapshot's ranges, and the
+quote's Python computation against that engine)."""
+import csv
+import json
+import math
+
+import openpyxl
+import pytest
+
+import udfs
+from xlfuncs.batch import quotes
+from xlfuncs.batch.deals import DealList, parse_deal
+from xlfuncs.batch.quote_files import QuoteBook
+from xlfuncs.batch.snapshot import read_snapshot
+from xlfuncs.products import BY_KEY
+from xlfuncs.workbooks.calculation import Calculation
+
+from helpers import ROOT, arguments, cli, engine_values, serial, summary_rows
+
+SNAPSHOT = ROOT / "workbooks" / "market" / "2025-05-28.json"
+DEALS = ROOT / "examples" / "deals-2025-05-28.csv"
+FUNCTION = {"warrant": "WARRANT_VALUE", "note": "NOTE_VALUE", "bullish_note": "BULL_NOTE_VALUE"}
+
+
+def excel_range(rows):
+    """A snapshot range as Excel hands it over: dates as serials."""
+    return [[serial(cell) if isinstance(cell, str) and cell[:2] == "20" else cell for cell in row] for row in rows]
+
+
+def function_value(row: dict, snapshot: dict) -> float:
+    """The deal's value from its Excel function, called with the snapshot's ranges as cells (or
+    the deal's own number where its list gives one)."""
+    values = {name: value for name, value in row.items() if value not in ("", None)}
+    values.update({name: snapshot[name] for name in ("spot", "as_of") if name not in values})
+    values["as_of"] = serial(values["as_of"])
+    for name in ("vol", "rate", "div_yield"):
+        values[name] = float(values[name]) if name in values else excel_range(snapshot[name])
+    for name in ("final_date", "payment_date", "window_start", "window_end", "expiration", "settlement"):
+        if name in values:
+            values[name] = serial(values[name])
+    if "closes" in values:
+        values["closes"] = [[float(close)] for close in values["closes"].split(";")]
+    function = FUNCTION[row["product"]]
+    cells = arguments(function, {name: float(value) if isinstance(value, str) else value
+                                 for name, value in values.items() if name not in ("deal_id", "client", "product")})
+    [[value]] = getattr(udfs, function)(*cells.values())
+    return value
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("snapshot") / "quotes"
+    result = cli(DEALS, "--market", SNAPSHOT.relative_to(ROOT), "--out", out, "--jobs", 2)
+    return result, out
+
+
+def test_the_readme_s_snapshot_run_values_every_deal_as_its_excel_function_does(run):
+    result, out = run
+    assert result.returncode == 0, result.stderr
+    snapshot = json.loads(SNAPSHOT.read_text())
+    rows = {row["deal_id"]: row for row in csv.DictReader(DEALS.open(newline=""))}
+    for record in summary_rows(out):
+        expected = function_value(rows[record["deal_id"]], snapshot)
+        assert float(record["value"]) == pytest.approx(expected, rel=1e-12), record["deal_id"]
+
+
+def test_a_deal_s_own_vol_overrides_the_snapshot_s_surface_and_the_quote_says_which(run):
+    _, out = run
+    values = {record["deal_id"]: float(record["value"]) for record in summary_rows(out)}
+    assert values["W-303"] != pytest.approx(values["W-301"], abs=1.0)  # the same terms: flat 16.7% against the skew
+    texts = {}
+    for deal_id in ("W-301", "W-303"):
+        ws = openpyxl.load_workbook(out / f"{deal_id}.xlsx")["Quote"]
+        texts[deal_id] = [cell.value for row in ws.iter_rows() for cell in row
+                          if isinstance(cell.value, str) and cell.value.startswith(("spot", "rate"))]
+    assert texts["W-301"] == ["spot 5,907.55, vol: implied volatility surface", "rate: zero curve, dividend yield: zero curve"]
+    assert texts["W-303"] == ["spot 5,907.55, vol 16.7%", "rate: zero curve, dividend yield: zero curve"]
+
+
+def test_a_template_s_market_sheet_is_a_snapshot_too(tmp_path):
+    """The warrant template's Market sheet and Valuation inputs hold the bundled snapshot: read
+    as an xlsx snapshot (its names AsOf, Spot, RateCurve, DividendCurve, VolSurface), it gives
+    the same inputs as the JSON."""
+    assert read_snapshot(ROOT / "workbooks" / "bearish_put_warrant.xlsx") == read_snapshot(SNAPSHOT)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda data: data["vol"][3].__setitem__(5, "#N/A"), "market snapshot bad.json, vol: vol is an error cell"),
+    (lambda data: data.pop("vol"), "market snapshot bad.json has no vol"),
+    (lambda data: data["rate"][1].__setitem__(1, 4.3), "rate must be a fraction: 4.3% is 0.043, got 4.3"),
+])
+def test_a_bad_snapshot_stops_the_run_before_any_quote_naming_the_file_and_cell(tmp_path, change, message):
+    data = json.loads(SNAPSHOT.read_text())
+    change(data)
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    result = cli(DEALS, "--market", tmp_path / "bad.json", "--out", tmp_path / "out")
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_snapshot_file_is_named(tmp_path):
+    result = cli(DEALS, "--market", tmp_path / "nowhere.json", "--out", tmp_path / "out")
+    assert result.returncode == 2 and "nowhere.json cannot be read" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("key", sorted(BY_KEY))
+def test_the_quote_s_python_computation_is_the_template_s_under_the_snapshot(key):
+    """Each product's snapshot deals: the Quote sheet computed in Python equals the formulas
+    engine computing the template with the deal's ranges on its Market sheet, cell for cell."""
+    snapshot = read_snapshot(SNAPSHOT)
+    deals = [parse_deal(row, record, snapshot) for row, record in DealList(DEALS, []).records()]
+    template = quotes.template_folder() / BY_KEY[key].template
+    book, engine = QuoteBook(template, BY_KEY[key]), Calculation(template)
+    for deal in (deal for deal in deals if deal.product == key):
+        fast, slow = book.values(deal), engine_values(engine, book, deal)
+        differing = [(ref, fast[ref], slow.get(ref)) for ref in fast
+                     if not (fast[ref] == slow.get(ref) or isinstance(fast[ref], float)
+                             and math.isclose(fast[ref], slow.get(ref), rel_tol=1e-12, abs_tol=1e-12))]
+        assert not differing, (deal.deal_id, differing[:5])
+
+
+def test_the_template_values_off_its_market_sheet_beside_the_flat_value():
+    """The template as built: the estimated value is the Excel function's with the Market sheet's
+    ranges, the flat-vol value beside it the function's with the Valuation sheet's numbers; a
+    Market sheet emptied to one number per range gives the flat value."""
+    template = ROOT / "workbooks" / "bearish_put_warrant.xlsx"
+    snapshot = json.loads(SNAPSHOT.read_text())
+    row = {"product": "warrant", "initial": "5907.55", "upper_strike": "0.95", "lower_strike": "0.75",
+           "notional": "1000", "window_start": "2025-05-21", "window_end": "2025-06-20", "expiration": "2025-10-10",
+           "settlement": "2025-10-17", "closes": ";".join(["5907.55"] * 5)}
+    wb = openpyxl.load_workbook(template, data_only=True)
+    names = {name: list(wb.defined_names[name].destinations) for name in ("EstimatedValue", "FlatValue")}
+    shown = {name: wb[sheet][ref.replace("$", "")].value for name, [(sheet, ref)] in names.items()}
+    assert shown["EstimatedValue"] == pytest.approx(function_value(row, snapshot), abs=1e-5)  # cached to 5 decimals
+    flat = function_value({**row, "vol": "0.167", "rate": "0.043", "div_yield": "0.013"}, snapshot)
+    assert shown["FlatValue"] == pytest.approx(flat, abs=1e-5)
+    engine = Calculation(template)
+    market = {name: list(wb.defined_names[name].destinations) for name in ("VolSurface", "RateCurve", "DividendCurve")}
+    changes = {}
+    for name, number in (("VolSurface", 0.167), ("RateCurve", 0.043), ("DividendCurve", 0.013)):
+        [(sheet, ref)] = market[name]
+        first, last = ref.replace("$", "").split(":")
+        for cells in wb[sheet][f"{first}:{last}"]:
+            for cell in cells:
+                changes[(sheet, cell.coordinate)] = None
+        changes[(sheet, first)] = number
+    computed = engine.calculate(changes, sheets=["Valuation"])
+    [(sheet, ref)] = names["EstimatedValue"]
+    assert computed[(sheet.upper(), ref.replace("$", ""))] == pytest.approx(flat, rel=1e-12)
