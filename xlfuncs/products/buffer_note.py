@@ -393,9 +393,8 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
                        "value", (replace(chart, prefix="Payout"),))
     on_market = dict(vol=MARKET_NAMES["vol"], rate=MARKET_NAMES["rate"], div_yield=MARKET_NAMES["div_yield"])
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
-                          "Black-Scholes off the Market sheet's curves and surface (each option at its strike's vol), "
-                          "beside the flat vol, rate and dividend yield below; ACT/365F; every payment discounted at "
-                          "rate + funding spread (the issuer's credit)", (
+                          "Black-Scholes off the Market sheet (each option at its strike's vol) and at the flat "
+                          "inputs below; ACT/365F; payments discounted at rate + funding spread", (
         Fields("Market inputs", inputs(fields, market_names, {**EXAMPLE_MARKET, **terms}, {
             "funding_spread": "the issuer's funding rate is rate + spread",
             "paths": "blank: as many as give a standard error of $0.01 per $1,000",
@@ -405,9 +404,9 @@ def note_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exampl
                 "EstimatedValue", key=True, twin=lambda note, market: note_value(note, market)),
             Row("Estimated value, % of principal", "=EstimatedValue/Principal", "percent", "EstimatedValuePercent",
                 twin=lambda note, market: note_value(note, market) / note.principal),
-            Row("Flat-vol value (the inputs above)", "=" + value, "money", "FlatValue",
+            Row("Flat value (the inputs above)", "=" + value, "money", "FlatValue",
                 twin=lambda note, market: note_value(note, note.flat_market(market))))),
-        *([ArrayRow("Monte Carlo check of the flat-vol value: value, standard error", "=" + call(product, "MC_VALUE"),
+        *([ArrayRow("Monte Carlo check of the flat value: value, error", "=" + call(product, "MC_VALUE"),
                     ("money", "level4"), (None, "StdError"))] if simulated else []),
         Fields(None, (Row("Breakeven final value", "=Breakeven", "level"),)),
         ArrayRow("Greeks", "=" + call(product, "GREEKS", **on_market), ("greek",) * 5, headers=GREEK_HEADERS,

@@ -554,9 +554,8 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
     price, price_note = implied_from
     on_market = dict(vol=MARKET_NAMES["vol"], rate=MARKET_NAMES["rate"], div_yield=MARKET_NAMES["div_yield"])
     valuation_page = Page("Valuation", (40, 17, 17, 17, 17, 17), "Valuation",
-                          "Off the Market sheet's curves and surface (the lookback's exact distribution under a "
-                          "flat vol or a term structure, finite differences in the local vol under a smile; closed "
-                          "form after the window), beside the flat vol, rate and dividend yield below; ACT/365F", (
+                          "Off the Market sheet (local-vol finite differences under a smile, else the lookback's "
+                          "exact distribution) and at the flat inputs below; ACT/365F", (
         Fields("Market inputs", inputs(fields, ("spot", "as_of", "vol", "rate", "div_yield",
                                                 *(("paths", "seed") if simulated else ())),
                                        {**market, "paths": None, "seed": DEFAULT_SEED},
@@ -565,9 +564,9 @@ def warrant_layout(product, *, heading: str, subtitle: str, cusip_isin: str, exa
         Fields("Value per warrant", (
             Row("Estimated value (Market sheet)", "=" + call(product, "VALUE", **on_market), "money", "EstimatedValue",
                 key=True, twin=lambda w, market: warrant_value(w, market)),
-            Row("Flat-vol value (the inputs above)", "=" + call(product, "VALUE"), "money", "FlatValue",
+            Row("Flat value (the inputs above)", "=" + call(product, "VALUE"), "money", "FlatValue",
                 twin=lambda w, market: warrant_value(w, w.flat_market(market))))),
-        *([ArrayRow("Monte Carlo check of the flat-vol value: value, standard error", "=" + call(product, "MC_VALUE"),
+        *([ArrayRow("Monte Carlo check of the flat value: value, error", "=" + call(product, "MC_VALUE"),
                     ("money", "level4"), (None, "StdError"))] if simulated else []),
         Fields(None, (
             Row("Estimated value, % of notional", "=EstimatedValue/Notional", "percent3", "EstimatedValuePercent",
