@@ -14,6 +14,7 @@ from xlfuncs.batch import quotes
 from xlfuncs.batch.deals import DealList, parse_deal
 from xlfuncs.batch.quote_files import QuoteBook
 from xlfuncs.batch.snapshot import read_snapshot
+from xlfuncs.core.market import Market
 from xlfuncs.products import BY_KEY
 from xlfuncs.workbooks.calculation import Calculation
 
@@ -149,3 +150,19 @@ def test_the_template_values_off_its_market_sheet_beside_the_flat_value():
     computed = engine.calculate(changes, sheets=["Valuation"])
     [(sheet, ref)] = names["EstimatedValue"]
     assert computed[(sheet.upper(), ref.replace("$", ""))] == pytest.approx(flat, rel=1e-12)
+
+
+@pytest.mark.parametrize("as_of, t_fix, t_pay", [("2025-05-28", 0.37, 0.39), ("2025-05-28", 2.5, 2.51),
+                                                  ("2025-05-28", 0.0, 0.02)])
+def test_the_flat_market_beside_a_snapshot_keeps_its_forward_discount_and_at_the_money_vol(as_of, t_fix, t_pay):
+    """Market.flattened, which fills a quote's flat inputs: Black's forward and discount as the
+    curves give them, the surface's vol at the forward; a fixing today still a finite vol."""
+    snapshot = read_snapshot(SNAPSHOT)
+    market = Market(**snapshot)
+    flat = market.flattened(t_fix, t_pay)
+    assert flat.flat and math.isfinite(flat.vol) and 0.05 < flat.vol < 0.5
+    assert float(flat.discount(t_pay)) == pytest.approx(float(market.discount(t_pay)), rel=1e-14)
+    assert float(flat.growth(t_fix)) == pytest.approx(float(market.growth(t_fix)), rel=1e-14)
+    if t_fix > 0:
+        assert flat.vol == market.implied_vols([market.spot * float(market.growth(t_fix))], t_fix)[0]
+    assert Market(5907.55, snapshot["as_of"], 0.2, 0.04, 0.01).flattened(t_fix, t_pay).vol == 0.2

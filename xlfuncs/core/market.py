@@ -157,11 +157,13 @@ class Market(Contract):
 
     def flattened(self, t_fix: float, t_pay: float) -> "Market":
         """The flat market a desk compares with: the surface's at-the-money vol to t_fix (strike
-        at the forward) and the flat rate and dividend yield that keep the forward to t_fix and
-        the discount to t_pay (years from as_of)."""
+        at the forward; to the next day once the fixing is today or past, where no vol matters)
+        and the flat rate and dividend yield that keep the forward to t_fix and the discount to
+        t_pay (years from as_of)."""
         if self.flat:
             return self
-        vol = self.implied_vols([self.spot * float(self.growth(t_fix))], t_fix)[0] \
+        horizon = max(t_fix, 1 / 365)
+        vol = self.implied_vols([self.spot * float(self.growth(horizon))], horizon)[0] \
             if isinstance(self.vol, Surface) else self.vol
         rate, div_yield = self.flat_equivalent(t_fix, t_pay)
         return self.bumped(vol=float(vol), rate=rate, div_yield=div_yield)
