@@ -3,6 +3,7 @@ templates' Market sheet, which the Valuation and Quote sheets value off (the for
 computing the template against the Excel functions called with the snapshot's ranges, and the
 quote's Python computation against that engine)."""
 import csv
+import datetime as dt
 import json
 import math
 
@@ -18,7 +19,7 @@ from xlfuncs.core.market import Market
 from xlfuncs.products import BY_KEY
 from xlfuncs.workbooks.calculation import Calculation
 
-from helpers import ROOT, arguments, cli, engine_values, serial, summary_rows
+from helpers import ROOT, arguments, cli, engine_values, serial, summary_rows, surface_grid, write_deals
 
 SNAPSHOT = ROOT / "workbooks" / "market" / "2025-05-28.json"
 DEALS = ROOT / "examples" / "deals-2025-05-28.csv"
@@ -166,3 +167,31 @@ def test_the_flat_market_beside_a_snapshot_keeps_its_forward_discount_and_at_the
     if t_fix > 0:
         assert flat.vol == market.implied_vols([market.spot * float(market.growth(t_fix))], t_fix)[0]
     assert Market(5907.55, snapshot["as_of"], 0.2, 0.04, 0.01).flattened(t_fix, t_pay).vol == 0.2
+
+
+def test_a_deal_of_another_date_may_not_take_the_snapshot_s_market(tmp_path):
+    """Was: a deal as of 2025-05-20 took the 2025-05-28 spot, and its surface re-anchored to
+    05-20 (8 more days of variance at every expiry). Now it fails, saying what to give; with all
+    its own market inputs it is quoted."""
+    rows = list(csv.DictReader(DEALS.open(newline="")))
+    own_date = dict(rows[0], deal_id="OWN-DATE", as_of="2025-05-20", closes="")
+    complete = dict(own_date, deal_id="OWN-MARKET", spot="5907.55", vol="0.167", rate="0.043", div_yield="0.013")
+    write_deals(tmp_path / "deals.csv", [own_date, complete])
+    result = cli(tmp_path / "deals.csv", "--market", SNAPSHOT, "--out", tmp_path / "out")
+    assert result.returncode == 1
+    by_id = {record["deal_id"]: record for record in summary_rows(tmp_path / "out")}
+    assert by_id["OWN-DATE"]["status"] == "failed" and by_id["OWN-DATE"]["message"] == (
+        "as_of 2025-05-20 is not the market snapshot's (2025-05-28), whose spot, vol, rate, div_yield it would take: "
+        "give the deal's own spot, vol, rate, div_yield, or quote it with a snapshot of its date")
+    assert by_id["OWN-MARKET"]["status"] == "written"
+
+
+def test_a_snapshot_too_large_for_a_template_s_market_sheet_stops_the_run_once(tmp_path):
+    data = json.loads(SNAPSHOT.read_text())
+    grid = surface_grid(5907.55, dt.date(2025, 5, 28), moneyness=tuple(0.5 + 0.02 * n for n in range(41)))
+    data["vol"] = [[cell.isoformat() if isinstance(cell, dt.date) else cell for cell in row] for row in grid]
+    (tmp_path / "wide.json").write_text(json.dumps(data))
+    result = cli(DEALS, "--market", tmp_path / "wide.json", "--out", tmp_path / "out")
+    assert result.returncode == 2 and "its Market sheet's VolSurface range holds 26 rows of 31 cells, too small for " \
+                                      "the market snapshot's vol (6 rows of 42)" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()

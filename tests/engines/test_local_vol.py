@@ -143,3 +143,17 @@ def test_a_grid_kept_for_bumps_gives_smooth_greeks():
     assert deltas[0] == pytest.approx(deltas[1], rel=1e-3)
     assert gammas[0] == pytest.approx(gammas[1], rel=2e-2)
     assert np.sign(deltas[0]) == -1
+
+
+def test_a_window_months_ahead_is_within_the_target_of_a_finer_run(monkeypatch):
+    """Was 1.8e-2 off: the three months from today to the window's first day were carried in the
+    8 steps of a window day. A stretch now takes 40 x sqrt(years) steps when more, with the
+    local vol read at each."""
+    later = PutWarrant(initial=5907.55, upper_strike=0.95, lower_strike=0.75, notional=1000.0, premium=0.02728,
+                       window_start=DAY("2025-09-01"), window_end=DAY("2025-09-12"), expiration=DAY("2026-09-01"),
+                       settlement=DAY("2026-09-08"))
+    at = Market(5907.55, DAY("2025-05-28"), converted(FIELDS["vol"], SMILE), converted(FIELDS["rate"], RATES),
+                converted(FIELDS["div_yield"], DIVIDENDS))
+    value = local_vol.value(*lookback_warrant.engine_args(later, at))
+    finer(monkeypatch)
+    assert value == pytest.approx(local_vol.value(*lookback_warrant.engine_args(later, at)), abs=TARGET)

@@ -157,3 +157,9 @@ def test_one_number_in_a_range_s_first_cell_is_that_flat_input(cell):
     assert officejs("NOTE_VALUE", *note_args([[float(cell), None], [None, None]], [[0.053, None]])) == flat
     with pytest.raises(udfs.ExcelInputError, match="vol must be one number or a surface range"):
         udfs.NOTE_VALUE(*note_args([[None, cell], [None, None]], 0.053))
+
+
+def test_an_error_cell_in_a_range_too_small_for_a_surface_is_named():
+    """Was: [[0.167, #N/A]] reported only "got a 1x2 range"."""
+    with pytest.raises(udfs.ExcelInputError, match=r"vol is an error cell \(#N/A\) \(row 1, column 2 of the range\)"):
+        udfs.NOTE_VALUE(*note_args([[0.167, "#N/A"]], 0.053))

@@ -527,17 +527,23 @@ def parse_deal(row: int, record: dict, market: dict | None = None) -> Deal:
     for name in KNOWN:
         if name not in IDENTITY and name not in fields and cell_text(record.get(name)) is not None:
             raise DealError(f"{name} is not a term of a {product.key}")
-    values = {}
+    values, taken = {}, []
     for name, field in fields.items():
         raw = record.get(name)
         if cell_text(raw) is None and not isinstance(raw, list):
             if market and name in market:
                 values[name] = market[name]
+                taken.append(name)
                 continue
             if not field.required:
                 continue
             raise DealError(f"{name} is required for a {product.key}")
         values[name] = converted(field, raw)
+    if taken and "as_of" not in taken and values["as_of"] != market["as_of"]:
+        own = [name for name in ("spot", "vol", "rate", "div_yield") if name in taken]
+        raise DealError(f"as_of {values['as_of'].isoformat()} is not the market snapshot's "
+                        f"({market['as_of'].isoformat()}), whose {', '.join(own)} it would take: give the deal's own "
+                        f"{', '.join(own)}, or quote it with a snapshot of its date")
     deal = Deal(row, deal_id, client, product.key, tuple(sorted(values.items())))
     file_stem(deal_id)  # a deal id that names no file is an error too
     try:

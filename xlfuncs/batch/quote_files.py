@@ -22,7 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 from ..products.layout import CLIENT, MARKET_NAMES
 from ..products.product import Product
@@ -116,6 +116,26 @@ class Properties:
 
 CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def check_market_room(snapshot: dict, templates: dict[str, Path]) -> None:
+    """Refuse (DealListError) a snapshot whose curves or surface do not fit a template's Market
+    sheet ranges: no deal of that product could be quoted, so the run stops before anything is
+    written."""
+    for path in templates.values():
+        names = load_workbook(path, read_only=True).defined_names
+        for field_name, name in MARKET_NAMES.items():
+            value = snapshot.get(field_name)
+            destinations = list(names[name].destinations) if name in names else []
+            if not hasattr(value, "cells") or len(destinations) != 1:
+                continue  # a number fits any range; a template without the name is refused by QuoteBook
+            first_column, first_row, last_column, last_row = range_boundaries(destinations[0][1].replace("$", ""))
+            height, width = last_row - first_row + 1, last_column - first_column + 1
+            rows = value.cells()
+            if len(rows) > height or max(map(len, rows)) > width:
+                raise DealListError(f"{path.name}: its Market sheet's {name} range holds {height} rows of {width} "
+                                    f"cells, too small for the market snapshot's {field_name} ({len(rows)} rows of "
+                                    f"{max(map(len, rows))}); enlarge the range or use a template with room")
 
 
 def range_rows(value, refs: list[str], name: str) -> list[list]:

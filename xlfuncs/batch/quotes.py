@@ -45,6 +45,7 @@ from .quote_files import (
     Properties,
     QuoteBook,
     Summary,
+    check_market_room,
     code_digest,
     fingerprint,
     stored_stamp,
@@ -342,6 +343,8 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     for key, path in chosen.items():
         check_template(path, BY_KEY[key])
     snapshot = read_snapshot(market) if market is not None else None
+    if snapshot:
+        check_market_room(snapshot, chosen)
     soffice = pdf.soffice() if make_pdf else None
     deal_list = DealList(deals_path, notes)
     same = index(deal_list)

@@ -349,7 +349,10 @@ def surface_quotes(value, field: Field) -> SurfaceQuotes:
     while rows and rows[0] and all(row[-1] is None for row in rows):
         rows = [row[:-1] for row in rows]
     if len(rows) < 2 or len(rows[0]) < 2:
-        got = ("a range holding one number (select its cell alone)" if len(rows) == 1 and len(rows[0]) == 1
+        for i, row in enumerate(rows):  # an error cell is named, not taken for the range's shape
+            for j, cell in enumerate(row):
+                not_an_error(cell, "vol", f" (row {i + 1}, column {j + 1} of the range)")
+        got = ("a range holding one value (select its cell alone)" if len(rows) == 1 and len(rows[0]) == 1
                else f"a {shape(rows)} range")
         raise TermError(f"vol must be one number or a surface range (a grid of strikes by expiry dates, or SVI rows "
                         f"under the header {', '.join(SVI_HEADER)}), got {got}")

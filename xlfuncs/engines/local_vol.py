@@ -41,15 +41,16 @@ from .lookback import TAILS, LookbackSpread, european, require_forward_vols
 
 POINTS_PER_DAY_STDEV = 5   # window grid points per deviation of a window day's log return (at the money)
 AFTER_WINDOW_COARSER = 2   # the grid after the window is this many times coarser
-WINDOW_TAILS = 5.0         # the window's grid reaches this many deviations beyond today's spot and lookback ...
-AFTER_TAILS = 4.0          # ... and the grid after it this many more (the ends held linear in the index level)
-STEPS_PER_DAY = 8          # Crank-Nicolson steps per window day (after two implicit quarter steps)
-STEPS_PER_SQRT_YEAR = 40   # ... and after the window, this many x sqrt(years), at least STEPS_PER_DAY
+WINDOW_TAILS = 6.0         # the window's grid reaches this many deviations beyond today's spot and lookback ...
+AFTER_TAILS = 5.0          # ... and the grid after it this many more (the ends held linear in the index level)
+STEPS_PER_DAY = 8          # Crank-Nicolson steps at least between closes (after two implicit quarter steps) ...
+STEPS_PER_SQRT_YEAR = 40   # ... or this many x sqrt(years) of the stretch if more (today to the window, after it)
 LEVEL_STEP = 0.004         # between lookback levels near today's, in log index level ...
-LEVELS_PER_STDEV = 10      # ... or a tenth of the window's deviation if larger
+LEVELS_PER_STDEV = 15      # ... or a fifteenth of the window's deviation if larger
 LEVEL_WIDENING = 4.0       # level steps grow as exp((distance / window deviation)^2 / this)
 LEVEL_TAILS = 7.0          # levels reach this many window deviations beyond today's lookback
-MAX_WORK = 1.2e7           # grid points x steps on the coarser grid, both phases (about 2 s a value)
+LONG_STRETCH = 4 / 365      # a stretch between closes longer than this reads the local vol at every step
+MAX_WORK = 4e7             # grid points x steps on the coarser grid, both phases (about 4 s a value)
 
 
 @dataclass(frozen=True)
@@ -108,22 +109,29 @@ def grid_for(spread: LookbackSpread, lookback_so_far: float, market: Market, win
     levels = [0]
     if market.smile:
         stdev = math.sqrt(atm_variance(market, 0.0, last))
-        farthest = max(spread.direction * y0, 0.0) + LEVEL_TAILS * stdev
+        nearest = max(spread.direction * y0, 0.0)  # where the first close beyond the lookback sets it
+        farthest = nearest + LEVEL_TAILS * stdev
         while levels[-1] * unit < farthest:
-            distance = levels[-1] * unit
+            distance = max(levels[-1] * unit - nearest, 0.0)
             step = max(LEVEL_STEP, stdev / LEVELS_PER_STDEV) * math.exp((distance / stdev) ** 2 / LEVEL_WIDENING)
             levels.append(min(levels[-1] + max(1, round(step / unit)), math.ceil(farthest / unit)))
     scale = 2 * AFTER_WINDOW_COARSER  # units per coarse step
-    after_steps = max(STEPS_PER_DAY, math.ceil(STEPS_PER_SQRT_YEAR * math.sqrt(max(t_expiry - last, 0.0))))
-    work = len(levels) * (2 * (window[1] - window[0]) * (STEPS_PER_DAY + 2) * len(window_times)
+    after_steps = steps_over(max(t_expiry - last, 0.0))
+    window_steps = sum(steps_over(length) + 2 for length in days)
+    work = len(levels) * (2 * (window[1] - window[0]) * window_steps
                           + ((after[1] - after[0]) * (after_steps + 2) if t_expiry > last else 0))
     if work > MAX_WORK:
         raise TermError(f"under this smile the warrant's finite differences would take {work:.2g} grid point steps "
-                        f"(at most {MAX_WORK:.0g}: about {len(window_times)} window days at vol "
+                        f"(at most {MAX_WORK:.2g}: {len(window_times)} window days at vol "
                         f"{math.sqrt(atm_variance(market, 0.0, last) / last):.1%}); use its Monte Carlo function "
                         "(..._MC_VALUE), which follows the same local vol")
     return Grid(unit, (window[0] * scale, window[1] * scale), (after[0] * scale, after[1] * scale), tuple(levels),
                 after_steps)
+
+
+def steps_over(years: float) -> int:
+    """Crank-Nicolson steps over a stretch between closes (or after the last)."""
+    return max(STEPS_PER_DAY, math.ceil(STEPS_PER_SQRT_YEAR * math.sqrt(years)))
 
 
 def value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray, t_expiry: float,
@@ -225,7 +233,8 @@ def long_leg_on_grid(spread: LookbackSpread, lookback_so_far: float, market: Mar
     u = observe(u)
     ends = [last, *window_times[::-1][1:], 0.0]
     for late, early in zip(ends, ends[1:]):
-        u = carry_back(u, grid.window, 2 // fineness, late, early, STEPS_PER_DAY * fineness, False)
+        u = carry_back(u, grid.window, 2 // fineness, late, early, steps_over(late - early) * fineness,
+                       late - early > LONG_STRETCH)
         if early > 0:
             u = observe(u)
     today = CubicSpline(y, u[0])(math.log(market.spot / lookback_so_far))

@@ -268,8 +268,8 @@ MODEL_INPUTS = (Row("Model inputs", f'="spot "&TEXT(Spot,"#,##0.00")&", "&{marke
 # The Market sheet: a snapshot the valuation reads as ranges
 
 MARKET_NAMES = {"vol": "VolSurface", "rate": "RateCurve", "div_yield": "DividendCurve"}
-CURVE_ROWS = 12                # room on the Market sheet for a curve's pillars ...
-SURFACE_SHAPE = (16, 20)       # ... and a grid's expiries and strikes (with its header row and column)
+CURVE_ROWS = 24                # room on the Market sheet for a curve's pillars ...
+SURFACE_SHAPE = (26, 31)       # ... and a grid's expiries and strikes (with its header row and column)
 
 
 def template_folder() -> Path:
