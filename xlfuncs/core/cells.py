@@ -138,7 +138,7 @@ def number_list(value, field: Field, required: bool = True) -> np.ndarray:
 def converted(field: Field, value):
     """One argument's cells as its field says: a number or date (blank: the default), a grid
     or list of numbers, or a list of dates (omitted: the default)."""
-    if field.shape == "cell" and field.ranges is not None:
+    if field.shape == "cell" and field.ranges is not None and isinstance(value, (list, tuple)):
         rows = cells(value)
         first, *rest = [*chain.from_iterable(rows), None]
         if rest[:-1] and all(cell is None for cell in rest) and isinstance(first, (int, float, Decimal)) \
