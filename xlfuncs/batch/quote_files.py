@@ -123,7 +123,9 @@ def check_market_room(snapshot: dict, templates: dict[str, Path]) -> None:
     sheet ranges: no deal of that product could be quoted, so the run stops before anything is
     written."""
     for path in templates.values():
-        names = load_workbook(path, read_only=True).defined_names
+        book = load_workbook(path, read_only=True)
+        names = book.defined_names
+        book.close()
         for field_name, name in MARKET_NAMES.items():
             value = snapshot.get(field_name)
             destinations = list(names[name].destinations) if name in names else []
