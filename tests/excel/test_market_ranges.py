@@ -4,6 +4,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,7 +147,7 @@ def test_true_in_a_surface_is_refused_even_after_the_same_numbers_were_read():
         udfs.NOTE_VALUE(*note_args(with_true, 0.053))
 
 
-@pytest.mark.parametrize("cell", [0.16, Decimal("0.16")])
+@pytest.mark.parametrize("cell", [0.16, Decimal("0.16"), np.float64(0.16)])
 def test_one_number_in_a_range_s_first_cell_is_that_flat_input(cell):
     """A Market sheet's range left blank but its first cell: the flat number, to the last digit,
     through the classic add-in (tuples, a currency cell) and Office.js; anywhere else in the

@@ -141,8 +141,8 @@ def converted(field: Field, value):
     if field.shape == "cell" and field.ranges is not None and isinstance(value, (list, tuple)):
         rows = cells(value)
         first, *rest = [*chain.from_iterable(rows), None]
-        if rest[:-1] and all(cell is None for cell in rest) and isinstance(first, (int, float, Decimal)) \
-                and not isinstance(first, bool):
+        if rest[:-1] and all(cell is None for cell in rest) and isinstance(first, (int, float, Decimal, np.number)) \
+                and not isinstance(first, (bool, np.bool_)):
             value = first  # one number in a range's first cell, the rest blank: that number (a flat input)
         elif len(rows) > 1 or len(rows[0]) > 1:
             try:
