@@ -306,7 +306,7 @@ def lookback_value(closes, initial, direction: int = 1) -> float:
     return max(initial, float(closes.max())) if direction > 0 else min(initial, float(closes.min()))
 
 
-# Valuation: the exact engine, its Monte Carlo check, greeks and the implied vol
+# Valuation: the engines (exact, or local-vol finite differences under a smile), the Monte Carlo check, greeks, solvers
 
 def window_times(warrant: LookbackWarrant, market: Market) -> np.ndarray:
     """The window's trading days after as_of, in years from as_of."""
