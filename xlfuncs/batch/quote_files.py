@@ -22,12 +22,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..products.layout import CLIENT, MARKET_NAMES
 from ..products.product import Product
 from ..workbooks import xlsx
-from ..workbooks.sheets import CHART_DATA, column_chars, print_ranges, printed
+from ..workbooks.sheets import CHART_DATA, column_chars, print_ranges, printed, range_cells
 from .deals import NOT_XML, Deal, DealError, DealListError
 from .quote_sheet import QUOTE, QuoteSheet, excel_value
 
@@ -127,28 +127,25 @@ def check_market_room(snapshot: dict, templates: dict[str, Path]) -> None:
         names = book.defined_names
         book.close()
         for field_name, name in MARKET_NAMES.items():
-            value = snapshot.get(field_name)
             destinations = list(names[name].destinations) if name in names else []
-            if not hasattr(value, "cells") or len(destinations) != 1:
-                continue  # a number fits any range; a template without the name is refused by QuoteBook
-            first_column, first_row, last_column, last_row = range_boundaries(destinations[0][1].replace("$", ""))
-            height, width = last_row - first_row + 1, last_column - first_column + 1
-            rows = value.cells()
-            if len(rows) > height or max(map(len, rows)) > width:
-                raise DealListError(f"{path.name}: its Market sheet's {name} range holds {height} rows of {width} "
-                                    f"cells, too small for the market snapshot's {field_name} ({len(rows)} rows of "
-                                    f"{max(map(len, rows))}); enlarge the range or use a template with room")
+            if len(destinations) != 1:
+                continue  # a template without the name is refused by QuoteBook
+            try:
+                range_rows(snapshot[field_name], range_cells(destinations[0][1].replace("$", "")), name,
+                           f"the market snapshot's {field_name}")
+            except DealError as error:
+                raise DealListError(f"{path.name}: {error}; enlarge the range or use a template with room") from None
 
 
-def range_rows(value, refs: list[str], name: str) -> list[list]:
-    """A market input as the rows of the template's range of cells `refs`: a curve's or a
-    surface's rows, or one number in the first cell; blank past them."""
+def range_rows(value, refs: list[str], name: str, source: str) -> list[list]:
+    """A market input (`source`, for the message) as the rows of the template's range of cells
+    `refs`: a curve's or a surface's rows, or one number in the first cell; blank past them."""
     rows = value.cells() if hasattr(value, "cells") else [[value]]
     columns = sorted({column_index_from_string(re.match(r"[A-Z]+", ref)[0]) for ref in refs})
     height, width = len(refs) // len(columns), len(columns)
     if len(rows) > height or any(len(row) > width for row in rows):
-        raise DealError(f"the template's {name} range has {height} rows of {width} cells, too small for "
-                        f"{len(rows)} rows of {max(map(len, rows))}")
+        raise DealError(f"its Market sheet's {name} range holds {height} rows of {width} cells, too small for "
+                        f"{source} ({len(rows)} rows of {max(map(len, rows))})")
     return [[excel_value(cell) for cell in [*row, *[None] * (width - len(row))]]
             for row in [*rows, *[[]] * (height - len(rows))]]
 
@@ -195,7 +192,7 @@ class QuoteBook:
         contract, market, _ = deal.objects()
         flat = contract.flat_market(market)
         for field_name, name in MARKET_NAMES.items():
-            named[name] = range_rows(values[field_name], self.sheet.names[name][1], name)
+            named[name] = range_rows(values[field_name], self.sheet.names[name][1], name, f"the deal's {field_name}")
         for name, field in self.fields.items():
             value = getattr(flat, field.name) if field.name in MARKET_NAMES else values.get(field.name, field.default)
             cells = self.sheet.names[name][1]

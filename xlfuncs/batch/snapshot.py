@@ -10,14 +10,13 @@ the snapshot's forwards is refused too.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import yaml
 from openpyxl import load_workbook
 
-from ..core.cells import converted
+from ..core.cells import converted, iso_dated
 from ..core.fields import TermError
 from ..core.market import FIELDS, Market
 
@@ -55,19 +54,7 @@ def text_values(path: Path) -> dict:
     data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     if not isinstance(data, dict):
         raise ValueError("it must be a mapping of as_of, spot, rate, div_yield and vol")
-    return {key: (key, dated(data[key])) for key in KEYS if key in data}
-
-
-def dated(value):
-    """ISO date text as dates, in a value or in the rows of a range."""
-    if isinstance(value, list):
-        return [dated(item) for item in value]
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return value
-    return value
+    return {key: (key, iso_dated(data[key])) for key in KEYS if key in data}
 
 
 def workbook_values(path: Path) -> dict:

@@ -100,6 +100,18 @@ def dates(value, name) -> tuple[dt.date, ...]:
     return tuple(date_cell(cell, name) for cell in given if cell is not None)
 
 
+def iso_dated(value):
+    """ISO date text as dates, in a value or in the rows of a range (a snapshot file's)."""
+    if isinstance(value, list):
+        return [iso_dated(item) for item in value]
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
 def number_grid(value, field: Field, required: bool = True) -> np.ndarray:
     """A range of cells as a 2-D float array that keeps the field's rule; blank cells become
     NaN, a lone blank cell is an error when the argument is `required`."""

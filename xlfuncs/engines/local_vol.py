@@ -39,6 +39,7 @@ from scipy.linalg import lapack
 
 from ..core.fields import TermError
 from ..core.market import Market
+from . import lookback
 from .lookback import TAILS, LookbackSpread, european, require_forward_vols
 
 POINTS_PER_DAY_STDEV = 5   # window grid points per deviation of a window day's log return (at the money)
@@ -92,7 +93,8 @@ def grid_for(spread: LookbackSpread, lookback_so_far: float, market: Market, win
     the wings' vols, levels as far as the window's closes can set the lookback."""
     window_times = np.asarray(window_times, float)
     last = float(window_times[-1])
-    require_forward_vols(market, sorted({*window_times.tolist(), *market.vol_changes(t_expiry), t_expiry}),
+    ends = sorted({*window_times.tolist(), *market.vol_changes(t_expiry), t_expiry})
+    require_forward_vols(market, ends, [market.total_variance(market.spot, t) for t in ends],
                          "the local-vol finite differences")
     days = np.diff(window_times, prepend=0.0)
     day_stdev = min(math.sqrt(atm_variance(market, end - length, end)) for end, length in zip(window_times, days)
@@ -168,24 +170,23 @@ def long_leg_on_grid(spread: LookbackSpread, lookback_so_far: float, market: Mar
     log_levels = math.log(lookback_so_far) + d * grid.unit * levels
     order = np.argsort(log_levels)
     changes = market.vol_changes(t_expiry)
-    sign = 1.0 if spread.is_call else -1.0
 
     def payoff(y):  # the long leg at expiration per unit of notional/L: an option on S/L
-        return spread.notional * np.maximum(sign * (np.exp(y) - spread.lookback_strike), 0.0)
+        return spread.notional * lookback.payoff(spread, spread.lookback_strike, np.exp(y))
 
     @lru_cache(maxsize=None)
     def lattice(ends, step_units):
-        """A grid's points in units, and the index levels every level's points are at: they lie on
-        one lattice, so the local vol is read once per lattice point (`where` maps it back)."""
+        """A grid's points in units and S/L there, and the index levels every level's points are at:
+        they lie on one lattice, so the local vol is read once per lattice point (`where` maps it back)."""
         y_units = np.arange(ends[0], ends[1] + 1, step_units)
         points, where = np.unique(y_units[None, :] + d * levels[:, None], return_inverse=True)
-        return y_units, lookback_so_far * np.exp(grid.unit * points), where.reshape(len(levels), len(y_units))
+        return (np.exp(grid.unit * y_units), lookback_so_far * np.exp(grid.unit * points),
+                where.reshape(len(levels), len(y_units)))
 
     def carry_back(u, ends, step_units, late, early, steps, per_step):
         """u carried from `late` back to `early` on the grid of y = units x unit between `ends`."""
-        y_units, spots, where = lattice(ends, step_units)
+        growth, spots, where = lattice(ends, step_units)
         h = step_units * grid.unit
-        growth = np.exp(grid.unit * y_units)
         cuts = sorted((t for t in changes if early < t < late), reverse=True)
         quarter = (late - early) / steps / 4
         times = [late - quarter, late - 2 * quarter, *np.linspace(late, early, steps + 1)[1:]]

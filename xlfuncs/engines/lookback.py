@@ -115,21 +115,23 @@ def walk(direction: int, market: Market, times: np.ndarray, t_expiry: float, t_s
         vol, rate, div_yield = market.vol, market.rate, market.div_yield
         drift = direction * (rate - div_yield - 0.5 * vol * vol)
         return Walk(drift * steps, vol * np.sqrt(steps), vol, rate, div_yield)
-    spot = market.spot
-    variances = np.diff([market.total_variance(spot, t) for t in times], prepend=0.0)
-    require_forward_vols(market, [*times, t_expiry] if to_expiry > 0 else list(times), "the exact engine")
+    ends = [*times, t_expiry] if to_expiry > 0 else list(times)
+    totals = [market.total_variance(market.spot, t) for t in ends]
+    require_forward_vols(market, ends, totals, "the exact engine")
+    variances = np.diff(totals[:len(times)], prepend=0.0)
     shifts = direction * (np.diff(market.log_growth(np.asarray(times, float)), prepend=0.0) - 0.5 * variances)
-    rise = market.total_variance(spot, t_expiry) - market.total_variance(spot, horizon)
-    vol = math.sqrt(rise / to_expiry) if to_expiry > 0 else 0.0
+    vol = math.sqrt((totals[-1] - (totals[len(times) - 1] if len(times) else 0.0)) / to_expiry) if to_expiry > 0 \
+        else 0.0
     return Walk(shifts, np.sqrt(variances), vol, *market.flat_equivalent(t_expiry, t_settle, horizon))
 
 
-def require_forward_vols(market: Market, ends: list[float], engine: str) -> None:
+def require_forward_vols(market: Market, ends: list[float], totals: list[float], engine: str) -> None:
     """Each stretch to one of `ends` (years from as_of, increasing) must see the at-the-money
-    total variance rise at a forward vol of at least FORWARD_VOL_MIN; `engine` names who needs it."""
+    total variance (`totals`, at `ends`) rise at a forward vol of at least FORWARD_VOL_MIN;
+    `engine` names who needs it."""
     start = variance = 0.0
-    for end in ends:
-        rise = market.total_variance(market.spot, end) - variance
+    for end, total in zip(ends, totals):
+        rise = total - variance
         if rise < FORWARD_VOL_MIN ** 2 * (end - start):
             day = market.as_of + dt.timedelta(days=round(end * 365))
             raise TermError(f"vol surface gives the stretch to {day.isoformat()} a forward vol of "

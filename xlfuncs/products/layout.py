@@ -9,12 +9,13 @@ Python twin, twin(contract, market), and the tests hold the two equal over many 
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
+
+from ..core.cells import iso_dated
 
 
 @dataclass(frozen=True)
@@ -284,12 +285,7 @@ def bundled_snapshot(as_of: str) -> dict:
     """The bundled hypothetical snapshot of a pricing date (workbooks/market/AS_OF.json), its
     ranges' dates as dates."""
     data = json.loads((template_folder() / "market" / f"{as_of}.json").read_text(encoding="utf-8"))
-
-    def dated(value):
-        if isinstance(value, list):
-            return [dated(item) for item in value]
-        return dt.date.fromisoformat(value) if isinstance(value, str) and value[:2] == "20" else value
-    return {key: dated(value) for key, value in data.items()}
+    return {key: iso_dated(value) for key, value in data.items()}
 
 
 def padded(rows: list, shape: tuple[int, int]) -> tuple[tuple, ...]:
