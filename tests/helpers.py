@@ -38,8 +38,13 @@ HEADER = list(csv.DictReader(EXAMPLES.open()).fieldnames)
 
 
 def cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "xlfuncs", "quote", *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, **kwargs)
+    return command("quote", *args, **kwargs)
+
+
+def command(*args, **kwargs):
+    """`python -m xlfuncs ARGS` run from the repository's folder (or `cwd`)."""
+    return subprocess.run([sys.executable, "-m", "xlfuncs", *map(str, args)], capture_output=True, text=True,
+                          **{"cwd": ROOT, **kwargs})
 
 
 def example_rows():

@@ -10,7 +10,7 @@ from helpers import ROOT
 
 # From the bottom: what a layer may import is itself and what is listed before it. The
 # package's own top-level modules (cli, supplement, __main__) are the command line, above all.
-LAYERS = ("core", "engines", "products", "excel", "workbooks", "batch", "cli")
+LAYERS = ("core", "engines", "products", "excel", "workbooks", "batch", "book", "cli")
 
 
 def modules(package: Path) -> dict[str, Path]:

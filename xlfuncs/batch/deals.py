@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import unicodedata
+import zipfile
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Iterator
 
 import numpy as np
 import yaml
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from ..core import cells
 from ..core.fields import Field, TermError
@@ -101,28 +104,33 @@ class DealList:
     skipped. Every value is text (or a list, or None), so each is converted as a cell of its
     field. Remarks on how the file was read (an encoding other than UTF-8) go to `notes`."""
 
-    def __init__(self, path: Path, notes: list | None = None):
-        self.path = Path(path)
+    def __init__(self, path: Path, notes: list | None = None, columns: tuple[str, ...] = KNOWN):
+        self.path, self.columns = Path(path), columns
         self.suffix = self.path.suffix.lower()
-        if self.suffix not in (".csv", ".yaml", ".yml", ".json"):
-            raise DealListError(f"{self.path}: the deal list must be a .csv, .yaml, .yml or .json file")
+        if self.suffix not in (".csv", ".yaml", ".yml", ".json", ".xlsx"):
+            raise DealListError(f"{self.path}: the deal list must be a .csv, .xlsx, .yaml, .yml or .json file")
         try:
-            self.encoding = text_encoding(self.path, notes if notes is not None else [])
+            self.encoding = None if self.suffix == ".xlsx" else text_encoding(self.path, notes if notes is not None
+                                                                              else [])
         except OSError as error:
             raise DealListError(f"{self.path}: cannot be read: {error}") from None
 
     def records(self) -> Iterator[tuple[int, dict]]:
         try:
+            if self.suffix == ".xlsx":
+                yield from xlsx_records(self.path, self.columns)
+                return
             with self.path.open(encoding=self.encoding, newline="") as handle:
                 if self.suffix == ".csv":
-                    yield from csv_records(handle, self.path)
+                    yield from csv_records(handle, self.path, self.columns)
                 elif self.suffix == ".json":
                     yield from json_records(handle, self.path)
                 else:
                     yield from yaml_records(handle, self.path)
         except DealListError:
             raise
-        except (OSError, UnicodeError, csv.Error, json.JSONDecodeError, yaml.YAMLError, RecursionError) as error:
+        except (OSError, UnicodeError, csv.Error, json.JSONDecodeError, yaml.YAMLError, RecursionError, KeyError,
+                zipfile.BadZipFile, InvalidFileException) as error:
             raise DealListError(f"{self.path}: cannot be read: {error}") from None
 
 
@@ -203,7 +211,7 @@ csv.field_size_limit(RECORD_TEXT)
 SEP_LINE = re.compile(r'\s*"?sep=(.)"?[,;\t]*\s*')  # Excel's "sep=;" line, quoted and padded as programs save it
 
 
-def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
+def csv_records(handle, path: Path, columns: tuple[str, ...] = KNOWN) -> Iterator[tuple[int, dict]]:
     """The records of a CSV file whose delimiter is the one (comma, semicolon or tab) that splits
     its header into known columns. With semicolons, numbers may have decimal commas."""
     first = handle.readline()
@@ -213,7 +221,7 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
         lines.append(line)  # blank lines before the header
     header_line = next((line for line in lines if line.strip()), "")
     delimiter = hint[1] if hint else max(DELIMITERS, key=lambda d: sum(
-        c.strip().lower() in KNOWN for c in next(csv.reader([header_line], delimiter=d), [])))
+        c.strip().lower() in columns for c in next(csv.reader([header_line], delimiter=d), [])))
     reader = csv.reader(bounded(itertools.chain(lines, handle), path, 1 if hint else 0), delimiter=delimiter)
     header, line, offset = None, 1, 1 if hint else 0
     while True:
@@ -231,14 +239,7 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
         if not any(value.strip() for value in values):
             continue  # a blank row, as spreadsheets save them (",,,,") or an empty line
         if header is None:
-            header = [value.strip().lower() for value in values]
-            unknown = [c for c in header if c and c not in KNOWN]
-            if unknown:
-                raise DealListError(f"{path}: unknown column {', '.join(map(repr, unknown[:5]))}; "
-                                    f"the columns are {', '.join(KNOWN)}")
-            repeated = sorted({c for c in header if c and header.count(c) > 1})
-            if repeated:
-                raise DealListError(f"{path}: column {', '.join(map(repr, repeated))} appears more than once")
+            header = checked_header(values, path, columns)
             continue
         record = {}
         for number, value in enumerate(values):
@@ -250,6 +251,45 @@ def csv_records(handle, path: Path) -> Iterator[tuple[int, dict]]:
         yield start, record
     if header is None:
         raise DealListError(f"{path}: has no header row (deal_id, client, product, ...)")
+
+
+def checked_header(values: list, path: Path, columns: tuple[str, ...]) -> list[str]:
+    """A header row's column names (lower case), each known and given once."""
+    header = ["" if value is None else str(value).strip().lower() for value in values]
+    unknown = [c for c in header if c and c not in columns]
+    if unknown:
+        raise DealListError(f"{path}: unknown column {', '.join(map(repr, unknown[:5]))}; "
+                            f"the columns are {', '.join(columns)}")
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        raise DealListError(f"{path}: column {', '.join(map(repr, repeated))} appears more than once")
+    return header
+
+
+def xlsx_records(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    """The records of a workbook's first sheet, numbered by their row (the header is the first
+    row that is not blank), each cell's value as Excel holds it (a number, a date, text)."""
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        header = None
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            if not any(cell_text(value) is not None for value in values):
+                continue
+            if header is None:
+                header = checked_header(list(values), path, columns)
+                continue
+            record = {}
+            for index, value in enumerate(values):
+                column = header[index] if index < len(header) else ""
+                if column:
+                    record[column] = None if isinstance(value, str) and not value.strip() else value
+                elif cell_text(value) is not None:
+                    record[UNNAMED] = f"column {index + 1} has no header but holds {cell_text(value)[:40]!r}"
+            yield number, record
+        if header is None:
+            raise DealListError(f"{path}: has no header row (deal_id, client, product, ...)")
+    finally:
+        book.close()
 
 
 def bounded(lines, path: Path, skipped: int):

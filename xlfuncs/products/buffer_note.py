@@ -73,7 +73,19 @@ from .layout import (
     rate_inputs,
     shown,
 )
-from .product import Function, Product, Quote, change, chosen_columns, final_values
+from .product import (
+    BEFORE_FIXING,
+    FIXED,
+    SETTLED,
+    Function,
+    Life,
+    Product,
+    Quote,
+    Stage,
+    change,
+    chosen_columns,
+    final_values,
+)
 
 PAYOFF = ("initial", "participation", "buffer", "max_return", "min_payment", "principal")
 VALUATION = ("spot", "as_of", "final_date", "payment_date", "vol", "rate", "div_yield", "funding_spread", *PAYOFF)
@@ -286,6 +298,31 @@ def solve_max_return(target_value, note: BufferNote, market: Market) -> float:
                         1e-9 * note.principal)
 
 
+def note_stage(note: BufferNote, as_of: dt.date, history, since: dt.date) -> Stage:
+    """The note's stage on `as_of`: before its final date, its final value fixed by the
+    history's close of the final date (payment known), or settled on the payment date."""
+    note.need("final_date", "payment_date", "funding_spread")
+    dates = dict(fixing=note.final_date, paid=note.payment_date)
+    if as_of < note.final_date:
+        return Stage(BEFORE_FIXING, (), None, **dates)
+    status = SETTLED if as_of >= note.payment_date else FIXED
+    if status == SETTLED and note.payment_date <= since:
+        return Stage(status, (), None, **dates)
+    final = history.close(note.final_date, "final date")
+    if final is None:
+        raise TermError(f"the closes history marks the final date {note.final_date.isoformat()} disrupted: the "
+                        "postponed final date is not modelled; value this note by hand")
+    return Stage(status, (), float(note.payment(final)), **dates)
+
+
+def note_paid_value(note: BufferNote, payment: float, market: Market) -> float:
+    """A fixed payment's value: discounted to the payment date at rate + funding_spread."""
+    return payment * float(replication.discount(market, note.funding_spread, market.time_to(note.payment_date)))
+
+
+NOTE_LIFE = Life(note_stage, note_value, note_greeks, note_paid_value)
+
+
 def note_quote(note: BufferNote, market: Market) -> Quote:
     return Quote(note_value(note, market), note_greeks(note, market), note.principal_breakeven)
 
@@ -440,4 +477,4 @@ def note_product(key: str, prefix: str, cls: type, *, title: str, breakeven_help
     return Product(key=key, prefix=prefix, title=title, contract=cls, market_fields=MARKET,
                    functions=note_functions(prefix, cls, title, breakeven_help, monte_carlo),
                    extra_fields=(TARGET_VALUE,), quote=note_quote, layout=layout, issuer=issuer, guarantor=guarantor,
-                   template=template, settings=MonteCarlo if monte_carlo else None)
+                   template=template, life=NOTE_LIFE, settings=MonteCarlo if monte_carlo else None)

@@ -66,7 +66,21 @@ from .layout import (
     quote_opening,
     shown,
 )
-from .product import Function, Product, Quote, change, chosen_columns, final_values
+from .product import (
+    BEFORE_WINDOW,
+    FIXED,
+    IN_WINDOW,
+    SETTLED,
+    WINDOW_CLOSED,
+    Function,
+    Life,
+    Product,
+    Quote,
+    Stage,
+    change,
+    chosen_columns,
+    final_values,
+)
 
 MAX_WINDOW_DAYS = 731  # a lookback window of at most two years
 ONE_DAY = dt.timedelta(days=1)
@@ -422,6 +436,37 @@ def valued(value, level: float) -> bool:
     return True
 
 
+def warrant_stage(warrant: LookbackWarrant, as_of: dt.date, history, since: dt.date) -> Stage:
+    """The warrant's stage on `as_of`: before, in or after its lookback window (the closes so far
+    from the history), its final value fixed by the history's close of expiration (payment
+    known), or settled on the settlement date."""
+    warrant.need("expiration", "settlement")
+    dates = dict(fixing=warrant.expiration, paid=warrant.settlement)
+    if as_of >= warrant.settlement and warrant.settlement <= since:
+        return Stage(SETTLED, (), None, **dates)
+    elapsed = warrant.closed_by(as_of)
+    closes = history.window(warrant.window_days[:elapsed], "the lookback window's") if elapsed else ()
+    if as_of >= warrant.expiration:
+        final = history.close(warrant.expiration, "expiration date")
+        if final is None:
+            raise TermError(f"the closes history marks the expiration date {warrant.expiration.isoformat()} "
+                            "disrupted: the postponed expiration is not modelled; value this warrant by hand")
+        observed = [close for close in closes if close is not None]
+        lookback = lookback_value(observed, warrant.initial, warrant.DIRECTION) if observed else warrant.initial
+        return Stage(SETTLED if as_of >= warrant.settlement else FIXED, closes,
+                     float(warrant.payment(lookback, final)), **dates)
+    status = BEFORE_WINDOW if not elapsed else IN_WINDOW if elapsed < len(warrant.window_days) else WINDOW_CLOSED
+    return Stage(status, closes, None, **dates)
+
+
+def warrant_paid_value(warrant: LookbackWarrant, payment: float, market: Market) -> float:
+    """A fixed payment's value: discounted to settlement at the rate."""
+    return payment * float(market.discount(market.time_to(warrant.settlement)))
+
+
+WARRANT_LIFE = Life(warrant_stage, warrant_value, warrant_greeks, warrant_paid_value)
+
+
 def warrant_quote(warrant: LookbackWarrant, market: Market) -> Quote:
     return Quote(warrant_value(warrant, market), warrant_greeks(warrant, market),
                  warrant.breakeven(warrant.lookback_so_far(market)))
@@ -607,4 +652,5 @@ def warrant_product(key: str, prefix: str, cls: type, *, title: str, singular: s
     return Product(key=key, prefix=prefix, title=title, contract=cls, market_fields=MARKET,
                    functions=warrant_functions(prefix, cls, singular, lookback_function, monte_carlo),
                    extra_fields=(cls.LOOKBACK,), quote=warrant_quote, layout=layout, issuer=issuer,
-                   guarantor=guarantor, template=template, settings=MonteCarlo if monte_carlo else None)
+                   guarantor=guarantor, template=template, life=WARRANT_LIFE,
+                   settings=MonteCarlo if monte_carlo else None)

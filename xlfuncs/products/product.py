@@ -6,6 +6,7 @@ the workbook builder and the batch read PRODUCTS and hold no product knowledge.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,6 +45,44 @@ class Quote:
     breakeven: float | None
 
 
+# Where a deal is in its life on a date, as the book reports it
+BEFORE_FIXING, BEFORE_WINDOW, IN_WINDOW, WINDOW_CLOSED = "before final date", "before window", "in window", \
+    "window closed"
+FIXED, SETTLED = "final fixed", "settled"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A deal's stage on a date, read from the closes history: its `status`; the lookback
+    window's `closes` observed so far (its market's closes); once the final value is fixed, the
+    `payment` per security (None before, and for a deal settled before `since`); the dates its
+    final value is fixed (`fixing`) and its payment made (`paid`)."""
+
+    status: str
+    closes: tuple
+    payment: float | None
+    fixing: dt.date
+    paid: dt.date
+
+    @property
+    def live(self) -> bool:
+        """Whether the value still depends on the market beyond discounting."""
+        return self.status not in (FIXED, SETTLED)
+
+
+@dataclass(frozen=True)
+class Life:
+    """How a book follows a product: `stage(contract, as_of, history, since)` (its Stage; a
+    deal paid on or before `since` needs no close), `value(contract, market)` and `greeks(contract,
+    market)` while live (the Excel functions' own), `paid_value(contract, payment, market)` the
+    present value of a payment fixed and not yet made."""
+
+    stage: Callable
+    value: Callable
+    greeks: Callable
+    paid_value: Callable
+
+
 @dataclass(frozen=True)
 class Product:
     """One product, described once.
@@ -53,8 +92,9 @@ class Product:
     its terms (a fields.Contract); `market_fields` the market inputs it is valued with;
     `functions` its Excel functions; `extra_fields` the other fields their arguments name;
     `quote(contract, market)` the numbers a quote shows; `layout()` its template's layout
-    (layout.py), saved as `template`; `settings` the Contract of its valuation's settings (the
-    Monte Carlo check's paths and seed), None when it has none."""
+    (layout.py), saved as `template`; `life` how a book follows it (Life); `settings` the
+    Contract of its valuation's settings (the Monte Carlo check's paths and seed), None when it
+    has none."""
 
     key: str
     prefix: str
@@ -68,6 +108,7 @@ class Product:
     template: str
     issuer: str
     guarantor: str
+    life: Life
     settings: type | None = None
 
     @property

@@ -1,0 +1,1 @@
+"""The daily book: positions marked on a snapshot, their risk, stress and P&L explain."""
