@@ -166,7 +166,7 @@ def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(tmp_p
     second = cli(deals, "--out", tmp_path / "out")
     assert first.wait(timeout=300) == 0, first.communicate()
     assert second.returncode == 2
-    assert "another xlfuncs quote run is writing there; wait for it to finish or choose another --out" in second.stderr
+    assert "another xlfuncs run (quote or book) is writing there; wait for it to finish or choose another --out" in second.stderr
     assert len(listing(tmp_path / "out")) == len(rows) + 1
     assert cli(deals, "--out", tmp_path / "out").returncode == 0  # and after it, a run goes ahead
 

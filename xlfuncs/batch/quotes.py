@@ -185,8 +185,8 @@ def folder_lock(out: Path):
                 import fcntl
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise DealListError(f"{out}: another xlfuncs quote run is writing there; wait for it to finish "
-                                f"or choose another --out") from None
+            raise DealListError(f"{out}: another xlfuncs run (quote or book) is writing there; wait for it to "
+                                f"finish or choose another --out") from None
         yield
     finally:
         handle.close()

@@ -13,7 +13,17 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..batch.deals import KNOWN, DealError, DealList, DealListError, cell_text, converted, identity, parse_deal
+from ..batch.deals import (
+    KNOWN,
+    UNNAMED,
+    DealError,
+    DealList,
+    DealListError,
+    cell_text,
+    converted,
+    identity,
+    parse_deal,
+)
 from ..core.fields import AMOUNT_MIN, PAYMENT_MAX, Field, TermError, date, level, table
 from ..core.history import History
 from ..products import BY_KEY
@@ -111,6 +121,8 @@ def read_history(path: Path, notes: list) -> History:
     rows: dict[dt.date, int] = {}
     try:
         for row, record in DealList(path, notes, tuple(HISTORY_FIELDS)).records():
+            if UNNAMED in record:
+                raise DealError(record[UNNAMED])
             values = {}
             for name, field in HISTORY_FIELDS.items():
                 value = record.get(name)
