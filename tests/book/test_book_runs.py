@@ -14,10 +14,9 @@ import time
 
 import openpyxl
 import pytest
+from test_book import BEFORE, CLOSES, MARKET, POSITIONS, rows_of
 
 from helpers import MISSING_PDF_TOOLS, ROOT, command
-
-from test_book import BEFORE, CLOSES, MARKET, POSITIONS, rows_of
 
 TABLES = ("positions.csv", "risk.csv", "stress.csv", "pnl.csv")
 
@@ -62,7 +61,7 @@ def test_a_bad_position_fails_alone_and_says_why(tmp_path, change, message):
     positions = by_row(tmp_path / "out")
     assert positions[2]["status"] == "failed" and message in positions[2]["message"], positions[2]["message"]
     assert all(row["status"] != "failed" for number, row in positions.items() if number != 2)
-    assert f"row 2 (N-LIVE-1): " in result.stderr
+    assert "row 2 (N-LIVE-1): " in result.stderr
     report = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")["Book"]
     texts = [cell.value for row in report.iter_rows() for cell in row if isinstance(cell.value, str)]
     assert "Failed positions: 1" in texts and any(message in text for text in texts)
