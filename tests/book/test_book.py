@@ -8,11 +8,11 @@ import json
 import math
 
 import pytest
-from example_book import PREVIOUS, TODAY, closes
 
 import udfs
 from xlfuncs.core.market import Market
 
+from example_book import PREVIOUS, TODAY, closes
 from helpers import ROOT, arguments, command, serial
 
 EXAMPLE = ROOT / "examples" / "book"

@@ -14,9 +14,9 @@ import time
 
 import openpyxl
 import pytest
-from test_book import BEFORE, CLOSES, MARKET, POSITIONS, rows_of
 
 from helpers import MISSING_PDF_TOOLS, ROOT, command
+from test_book import BEFORE, CLOSES, MARKET, POSITIONS, rows_of
 
 TABLES = ("positions.csv", "risk.csv", "stress.csv", "pnl.csv")
 

@@ -4,13 +4,14 @@ halving every move divides the residual by about four, and the explained part is
 import datetime as dt
 
 import pytest
-from example_book import closes
 
 from xlfuncs.book.ledger import explain
 from xlfuncs.book.marks import Context, Day, mark_deal
 from xlfuncs.book.positions import Position
 from xlfuncs.core.history import History
 from xlfuncs.products import BY_KEY
+
+from example_book import closes
 
 AS_OF = dt.date(2025, 6, 12)
 DEALS = [
