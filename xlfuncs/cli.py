@@ -46,6 +46,10 @@ def main(argv=None) -> int:
     quote.add_argument("--market", type=Path, help="market snapshot (.json, .yaml or .xlsx: as_of, spot, rate and "
                                                    "dividend curves, vol surface) for every deal; a deal's own "
                                                    "market columns, where given, override it")
+    quote.add_argument("--dask", metavar="ADDRESS", help="quote on a Dask cluster (its scheduler's address, e.g. "
+                                                         "tcp://10.0.0.5:8786; the folder must be on storage every "
+                                                         "worker sees), or `local` for a LocalCluster of --jobs "
+                                                         "workers here; needs the dask extra")
     quote.add_argument("--author", default="", help="author written in each quote's document properties "
                                                     "(default: none)")
     quote.add_argument("--company", default="", help="company written in each quote's document properties "
@@ -96,7 +100,7 @@ def main(argv=None) -> int:
                          args.flat, args.pdf, args.force)
     if args.command == "quote":
         return quote_main(args.deals, args.out, args.jobs, args.force, args.template, args.author, args.company,
-                          args.pdf, args.market)
+                          args.pdf, args.market, args.dask)
     for path in build_templates(args.out):
         print(f"wrote {path}")
     return 0

@@ -38,6 +38,7 @@ from ..products import BY_KEY, PRODUCTS
 from ..products.layout import template_folder
 from ..workbooks import xlsx
 from . import pdf
+from .cluster import Cluster, ClusterError
 from .deals import DealError, DealList, DealListError, SameFiles, identity, parse_deal
 from .quote_files import (
     GREEKS,
@@ -58,6 +59,7 @@ TEMPLATES = {product.key: product.template for product in PRODUCTS}
 LOCK = ".xlfuncs-quote.lock"
 LEFTOVERS = (".*.xlsx.*.tmp", ".*.pdf.*.tmp", f".{SUMMARY}.*.tmp", f"{pdf.STAGING}*")
 CHUNK = 200  # deals a chunk gives each worker (with --pdf, one LibreOffice batch)
+PARTITION = 1000  # deals a partition gives a cluster's worker
 UNFINISHED = "the run writing this folder has not finished (or was killed); run it again"
 INTERRUPTED = "the run was interrupted before this deal was quoted; run it again"
 
@@ -243,14 +245,24 @@ def unfinished(deal_list: DealList, out: Path) -> None:
         raise DealListError(f"{out / SUMMARY}: the summary cannot be written there: {error}") from None
 
 
-class Quoting:
-    """The deals of a list quoted chunk by chunk by `jobs` worker processes (or in this one)."""
+def quote_part(tasks: list, settings: Settings) -> list[dict]:
+    """A partition's summary records, on a cluster's worker (its settings set up once)."""
+    if WORKER.get("settings") != settings:
+        start_worker(settings)
+    return [quote_one(info, record) for info, record in tasks]
 
-    def __init__(self, settings: Settings, jobs: int, soffice: str | None, same: SameFiles):
-        self.settings, self.soffice, self.same = settings, soffice, same
+
+class Quoting:
+    """The deals of a list quoted chunk by chunk by `jobs` worker processes (or in this one), or
+    in partitions of PARTITION deals on a Dask cluster (`cluster`, cluster.py)."""
+
+    def __init__(self, settings: Settings, jobs: int, soffice: str | None, same: SameFiles,
+                 cluster: Cluster | None = None):
+        self.settings, self.soffice, self.same, self.cluster = settings, soffice, same, cluster
         self.workers = min(jobs, os.cpu_count() or 1)
+        self.chunk_size = CHUNK * self.workers if cluster is None else PARTITION * max(jobs, 1)
         self.pool = None
-        if self.workers <= 1:
+        if self.workers <= 1 and cluster is None:
             start_worker(settings)
 
     def chunk(self, rows: list) -> tuple[list[dict], bool]:
@@ -286,6 +298,15 @@ class Quoting:
     def quote(self, tasks: list, results: dict) -> bool:
         """Quote `tasks` into `results` by row; True if the run was asked to stop (the deals in
         progress then finish, the others are left out)."""
+        if self.cluster is not None:
+            def keep(_number, records):
+                results.update((record["row"], record) for record in records)
+            try:
+                self.cluster.run(quote_part, [tasks[i:i + PARTITION] for i in range(0, len(tasks), PARTITION)],
+                                 self.settings, keep, check_stop)
+            except (Interrupted, KeyboardInterrupt):
+                return True
+            return False
         if self.workers <= 1:
             try:
                 for info, record in tasks:
@@ -327,7 +348,7 @@ class Quoting:
 def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
         templates: dict[str, Path] | None = None, properties: Properties = Properties(),
         make_pdf: bool = False, notes: list | None = None, report=None,
-        market: Path | None = None) -> tuple[list[dict], Path]:
+        market: Path | None = None, dask: str | None = None) -> tuple[list[dict], Path]:
     """Quote every deal of `deals_path` into `out`, with the snapshot `market` (snapshot.py)
     giving the market inputs a deal leaves blank. Each deal's summary record goes, once final
     and in row order, to `report` (without one, they are returned in a list); returns that list
@@ -357,52 +378,57 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     kept: list[dict] = []
     report = report or kept.append
     interrupted = False
-    with folder_lock(out):
-        remove_leftovers(out, notes if notes is not None else [])
-        unfinished(deal_list, out)
-        settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
-                            {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
-                            code_digest(), properties, force, make_pdf, snapshot)
-        quoting = Quoting(settings, jobs, soffice, same)
-        bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
-        with xlsx.atomic_file(out / SUMMARY) as handle:
-            summary = Summary(handle)
+    cluster = Cluster(dask, jobs) if dask else None  # before the folder is touched
+    try:
+        with folder_lock(out):
+            remove_leftovers(out, notes if notes is not None else [])
+            unfinished(deal_list, out)
+            settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
+                                {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
+                                code_digest(), properties, force, make_pdf, snapshot)
+            quoting = Quoting(settings, jobs, soffice, same, cluster)
+            bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
+            with xlsx.atomic_file(out / SUMMARY) as handle:
+                summary = Summary(handle)
 
-            def final(record: dict) -> None:
-                record.pop("stamp", None)
-                if record["status"] in ("failed", "not done"):  # no stale quote may look current
-                    withdraw(out, record)
-                summary.add(record)
-                report(record)
-                bar.update()
+                def final(record: dict) -> None:
+                    record.pop("stamp", None)
+                    if record["status"] in ("failed", "not done"):  # no stale quote may look current
+                        withdraw(out, record)
+                    summary.add(record)
+                    report(record)
+                    bar.update()
 
-            rows = deal_list.records()
-            try:
-                while chunk := list(itertools.islice(rows, CHUNK * quoting.workers)):
-                    records, interrupted = quoting.chunk(chunk)
-                    for record in records:
-                        final(record)
-                    if interrupted or STOP:
-                        interrupted = True
-                        break
-            except KeyboardInterrupt:
-                interrupted = True
-            finally:
-                quoting.close()
-            for row, record in rows if interrupted else ():
-                final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
-            summary.finish()
-        bar.close()
-        others, named = 0, []  # counted, a few named: the folder may hold a million files
-        with os.scandir(out) as entries:
-            for entry in entries:
-                stem, dot, suffix = entry.name.rpartition(".")
-                if dot and suffix in ("xlsx", "pdf") and not entry.name.startswith(".") and not same.names(stem):
-                    others += 1
-                    named = sorted([*named, entry.name])[:5]
-        if others and notes is not None:
-            notes.append(f"{out}: {others} quote(s) of deals not in this list left as they are: "
-                         f"{', '.join(named)}{', ...' if others > 5 else ''}")
+                rows = deal_list.records()
+                try:
+                    while chunk := list(itertools.islice(rows, quoting.chunk_size)):
+                        records, interrupted = quoting.chunk(chunk)
+                        for record in records:
+                            final(record)
+                        if interrupted or STOP:
+                            interrupted = True
+                            break
+                except KeyboardInterrupt:
+                    interrupted = True
+                finally:
+                    quoting.close()
+                for row, record in rows if interrupted else ():
+                    final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
+                summary.finish()
+            bar.close()
+            others, named = 0, []  # counted, a few named: the folder may hold a million files
+            with os.scandir(out) as entries:
+                for entry in entries:
+                    stem, dot, suffix = entry.name.rpartition(".")
+                    if dot and suffix in ("xlsx", "pdf") and not entry.name.startswith(".") and not same.names(stem):
+                        others += 1
+                        named = sorted([*named, entry.name])[:5]
+            if others and notes is not None:
+                notes.append(f"{out}: {others} quote(s) of deals not in this list left as they are: "
+                             f"{', '.join(named)}{', ...' if others > 5 else ''}")
+    finally:
+        if cluster is not None:
+            cluster.close()
     if interrupted:
         stopped = Interrupted()
         stopped.summary = out / SUMMARY
@@ -411,7 +437,7 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
 
 
 def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], author: str = "",
-         company: str = "", make_pdf: bool = False, market: Path | None = None) -> int:
+         company: str = "", make_pdf: bool = False, market: Path | None = None, dask: str | None = None) -> int:
     started = time.perf_counter()
     notes: list[str] = []
     counts = dict.fromkeys(("written", "skipped", "failed", "not done"), 0)
@@ -438,11 +464,11 @@ def main(deals: Path, out: Path, jobs: int, force: bool, templates: list[str], a
                                     f"got {template!r}")
             chosen[product] = Path(path)
         _, summary = run(deals, out, jobs, force, chosen, Properties(author, company), make_pdf, notes, report,
-                         market)
+                         market, dask)
     except Interrupted as error:
         code = 128 + STOP.get("signal", signal.SIGINT)
         summary = error.summary or "(none: interrupted before any deal was quoted)"
-    except (DealListError, TermError, OSError) as error:
+    except (DealListError, TermError, OSError, ClusterError) as error:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         print(f"xlfuncs quote: {error}", file=sys.stderr)

@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..batch.cluster import Cluster, ClusterError
 from ..batch.deals import DealListError
 from ..batch.quote_files import code_digest, safe_text
 from ..batch.quotes import folder_lock
@@ -122,11 +123,27 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
     if not out.is_dir():
         raise DealListError(f"{out}: cannot be the output folder: not a folder")
     summary = {"positions": len(positions) + len(failures), "deals": len(deals), "out": out}
+    cluster = Cluster(dask, jobs) if dask else None  # before the folder is touched
+    try:
+        return marked(out, stamp, force, summary, deals, positions, failures, context, paths, soffice, jobs, cluster,
+                      {"fingerprint": stamp, "as_of": snapshot["as_of"].isoformat(),
+                       "inputs": {name: str(path) if path else None for name, path in paths.items()},
+                       "options": {"flat": flat, "pdf": make_pdf}})
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def marked(out: Path, stamp: str, force: bool, summary: dict, deals, positions, failures, context: Context,
+           paths: dict, soffice, jobs: int, cluster, manifest: dict) -> dict:
+    """The book written into `out` under its lock (or found up to date): `summary` with "failed"."""
     with folder_lock(out):
         for leftover in out.glob(f"{STAGING}*"):
             shutil.rmtree(leftover, ignore_errors=True)
         if not force and up_to_date(out, stamp):
-            return {**summary, "up_to_date": True, "failed": []}
+            with (out / "positions.csv").open(encoding="utf-8-sig", newline="") as handle:
+                failed = [row for row in csv.DictReader(handle) if row["status"] == "failed"]
+            return {**summary, "up_to_date": True, "failed": failed}
         for name in (MANIFEST, *OUTPUTS):
             try:
                 (out / name).unlink(missing_ok=True)  # a killed run leaves nothing that looks current
@@ -134,14 +151,12 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
                 raise DealListError(f"{out / name}: an old output cannot be removed: {error}") from None
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
         try:
-            marks = runner.mark_all(deals, weights(positions, len(deals)), context, staging, jobs, dask)
+            marks = runner.mark_all(deals, weights(positions, len(deals)), context, staging, jobs, cluster)
             written = write_outputs(staging, positions, failures, marks, context, paths, soffice)
             for name in written:
                 os.replace(staging / name, out / name)
             failed = [row for row in written["positions.csv"] if row["status"] == "failed"]
-            manifest = {"fingerprint": stamp, "as_of": snapshot["as_of"].isoformat(), "failed": len(failed),
-                        "inputs": {name: str(path) if path else None for name, path in paths.items()},
-                        "options": {"flat": flat, "pdf": make_pdf},
+            manifest = {**manifest, "failed": len(failed),
                         "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in written}}
             write_atomically(out / MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=1).encode()))
         finally:
@@ -181,7 +196,7 @@ def main(positions: Path, market: Path, closes: Path, out: Path, previous: Path 
     notes: list[str] = []
     try:
         summary = run(positions, market, closes, out, previous, jobs, dask, flat, make_pdf, force, notes)
-    except (DealListError, TermError, OSError, runner.RunnerError) as error:
+    except (DealListError, TermError, OSError, ClusterError) as error:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         print(f"xlfuncs book: {error}", file=sys.stderr)
@@ -191,8 +206,9 @@ def main(positions: Path, market: Path, closes: Path, out: Path, previous: Path 
     for row in summary["failed"]:
         print(f"row {row['row']} ({row['deal_id'] or 'no deal_id'}): {row['message']}", file=sys.stderr)
     if summary["up_to_date"]:
-        print(f"book up to date in {summary['out']} (same inputs and code; --force to mark it again)")
-        return 0
+        print(f"book up to date in {summary['out']} (same inputs and code; --force to mark it again), "
+              f"{len(summary['failed'])} positions failed")
+        return 1 if summary["failed"] else 0
     print(f"{summary['positions']} positions over {summary['deals']} deals, {len(summary['failed'])} failed: book "
           f"written in {summary['out']} ({time.perf_counter() - started:.1f} s)")
     return 1 if summary["failed"] else 0

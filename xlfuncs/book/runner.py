@@ -14,14 +14,11 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..batch.cluster import Cluster
 from .marks import Context, mark_deals
 
 PARTITION = 1000  # positions a partition holds, about
 WORKER: dict = {}
-
-
-class RunnerError(RuntimeError):
-    """The cluster cannot be used (Dask missing, an address that does not answer)."""
 
 
 def partitions(weights: list[int], size: int = PARTITION) -> list[range]:
@@ -46,7 +43,7 @@ def mark_part(deals: list[tuple]) -> list[dict]:
 
 
 def mark_all(deals: list[tuple], weights: list[int], context: Context, staging: Path, jobs: int = 1,
-             dask: str | None = None) -> list[dict]:
+             cluster: Cluster | None = None) -> list[dict]:
     """Every deal's marks, in order, its partitions' results gathered as files in `staging`. A
     book too small to give each worker four partitions of PARTITION positions is cut finer."""
     workers = max(1, jobs)
@@ -57,8 +54,8 @@ def mark_all(deals: list[tuple], weights: list[int], context: Context, staging: 
     def keep(number: int, marks: list[dict]) -> None:
         files[number].write_text(json.dumps(marks), encoding="utf-8")
 
-    if dask:
-        on_cluster(parts, context, dask, jobs, keep)
+    if cluster is not None:
+        cluster.run(mark_deals, parts, context, keep)
     elif jobs > 1 and len(parts) > 1:
         with ProcessPoolExecutor(min(jobs, os.cpu_count() or 1, len(parts)), initializer=start_worker,
                                  initargs=(context,)) as pool:
@@ -68,31 +65,3 @@ def mark_all(deals: list[tuple], weights: list[int], context: Context, staging: 
         for number, part in enumerate(parts):
             keep(number, mark_deals(part, context))
     return [mark for path in files for mark in json.loads(path.read_text(encoding="utf-8"))]
-
-
-def on_cluster(parts: list[list], context: Context, address: str, jobs: int, keep) -> None:
-    """The partitions on a Dask cluster (a LocalCluster of `jobs` workers for "local"), the
-    context scattered to every worker once, each partition one task."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise RunnerError("--dask needs Dask distributed: python3 -m pip install 'xlfuncs[dask]'") from None
-    cluster = None
-    try:
-        if address == "local":
-            cluster = LocalCluster(n_workers=max(1, min(jobs, os.cpu_count() or 1)), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-        client = Client(cluster or address, timeout="30s")
-    except (OSError, TimeoutError, ValueError) as error:
-        if cluster is not None:
-            cluster.close()
-        raise RunnerError(f"--dask {address}: the cluster cannot be reached: {error}") from None
-    try:
-        shared = client.scatter(context, broadcast=True)
-        futures = {client.submit(mark_deals, part, shared, pure=False): number for number, part in enumerate(parts)}
-        for future, marks in as_completed(futures, with_results=True):
-            keep(futures[future], marks)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
