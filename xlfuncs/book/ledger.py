@@ -41,7 +41,8 @@ def position_rows(positions, failures: list[dict], marks: list[dict], spot: floa
         rows.append({**row, "status": today["status"], "value": today["value"],
                      "market_value": q * today["value"] + 0.0, **dict(zip(GREEKS, greeks)),
                      "delta_dollars": greeks[0] * spot + 0.0, "cash_settled": q * today["cash"] + 0.0,
-                     "message": paid_note(today) if today["status"] == SETTLED else ""})
+                     "message": paid_note(today) if today["status"] == SETTLED else
+                     (marked.get("previous") or {}).get("message", "")})
     return sorted(rows, key=lambda row: row["row"])
 
 

@@ -78,7 +78,7 @@ def read_positions(path: Path, snapshot: dict, notes: list) -> tuple[list[Positi
                                                 f"{', '.join(map(str, rows))}): one deal, one set of terms"})
             continue
         index = keys.setdefault(key, len(keys))
-        positions.append(Position(info["row"], info["deal_id"], info["product"].lower(), *terms, index))
+        positions.append(Position(info["row"], info["deal_id"], key[0], *terms, index))
     deals = [None] * len(keys)
     for _, _, key, contract in parsed:
         if key in keys:
