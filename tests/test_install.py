@@ -84,3 +84,10 @@ def test_the_main_job_runs_from_another_folder_with_the_batch_extra(installed):
     out = run(python, "-m", "xlfuncs", "quote", "snapshot-deals.csv", "--market", "market.json", "--out", "marked",
               cwd=elsewhere)
     assert "5 deals: 5 written, 0 up to date, 0 failed" in out
+    # The daily book on the bundled example, relative paths
+    shutil.copytree(ROOT / "examples" / "book", elsewhere / "book-inputs")
+    out = run(python, "-m", "xlfuncs", "book", "book-inputs/positions.csv", "--market",
+              "book-inputs/market-2025-06-12.json", "--previous", "book-inputs/market-2025-06-11.json", "--closes",
+              "book-inputs/closes.csv", "--out", "book", "--flat", cwd=elsewhere)
+    assert "276 positions over 19 deals, 0 failed: book written" in out
+    assert (elsewhere / "book" / "report.xlsx").is_file() and (elsewhere / "book" / "pnl.csv").is_file()

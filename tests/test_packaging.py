@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("core", "engines", "products", "excel", "workbooks", "batch")
+LAYERS = ("core", "engines", "products", "excel", "workbooks", "batch", "book")
 
 
 def test_every_xlfuncs_package_is_in_the_wheel():
