@@ -123,20 +123,17 @@ def mark(life, contract, day: Day, context: Context, stress: bool) -> tuple[dict
 
 def stress_grid(life, contract, market: Market, value: float) -> np.ndarray:
     """Value changes per security for each spot move (rows) and parallel vol shift (columns), by
-    full revaluation; NaN where the deal cannot be valued (a vol shifted below the least a vol
-    may be, or a market the engines refuse)."""
+    full revaluation, the spot moves of a vol shift in one call; NaN where the deal cannot be
+    valued (a vol shifted below the least a vol may be, or a market the engines refuse)."""
     grid = np.full((len(SPOT_MOVES), len(VOL_SHIFTS)), np.nan)
     lowest = market.vol.vol_range[0] if isinstance(market.vol, Surface) else market.vol
+    spots = market.spot * (1 + np.array(SPOT_MOVES))
     for j, shift in enumerate(VOL_SHIFTS):
         if lowest + shift < MARKET_FIELDS["vol"].low:
             continue
-        shifted = market.shifted(vol=shift) if shift else market
-        for i, move in enumerate(SPOT_MOVES):
-            if not move and not shift:
-                grid[i, j] = 0.0
-                continue
-            try:
-                grid[i, j] = life.value(contract, shifted.bumped(spot=market.spot * (1 + move))) - value
-            except TermError:
-                pass
+        try:
+            grid[:, j] = life.values_at(contract, market.shifted(vol=shift) if shift else market, spots) - value
+        except TermError:
+            pass
+    grid[SPOT_MOVES.index(0.0), VOL_SHIFTS.index(0.0)] = 0.0  # the snapshot itself
     return grid

@@ -141,10 +141,12 @@ def require_forward_vols(market: Market, ends: list[float], totals: list[float],
         start, variance = end, variance + rise
 
 
-def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_expiry: float, t_settle: float,
-                      moves: Walk) -> float:
+def expected_long_leg(spread: LookbackSpread, y0, times: np.ndarray, to_expiry: float, t_settle: float,
+                      moves: Walk):
     """E[notional x discounted option on S/L at the window's end] with Y = d log(L/S) starting
-    at y0 and moving on the window days at `times` (years from as_of, increasing)."""
+    at y0 and moving on the window days at `times` (years from as_of, increasing). An array of
+    starts gives an array of values, their densities carried together on one grid."""
+    batch = np.ndim(y0) > 0
     d = spread.direction
     shifts, stdevs = moves.shifts, moves.stdevs
     sign, k = (1.0 if spread.is_call else -1.0), spread.lookback_strike
@@ -167,7 +169,8 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
     payoff = final_value if to_expiry > 0 else last_day_value
     carried = len(times) if to_expiry > 0 else len(times) - 1  # days carried on the grid
     if carried == 0:
-        return float(payoff(np.array(y0)))
+        value = payoff(np.asarray(y0, float))
+        return value if batch else float(value)
 
     # Moves of the days after the first (carried on the grid), and the final payoff's scale.
     final_shift = ((d * (moves.rate - moves.div_yield - 0.5 * moves.vol ** 2) * to_expiry,
@@ -182,7 +185,7 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
     variance = float(np.sum(stdevs[:len(times)] ** 2))
     tilt = variance if spread.is_call else 0.0
     rise = float(np.max(np.cumsum(-shifts[:len(times)]), initial=0.0))  # the most Y's mean can climb
-    above = max(y0, 0.0) + rise + tilt + TAILS * math.sqrt(variance)
+    above = max(float(np.max(y0)), 0.0) + rise + tilt + TAILS * math.sqrt(variance)
     if spread.is_call and above > math.log(MAX_CALL_GROWTH):
         raise TermError(f"vol is too high over the window for an exact value of calls on the lowest close: the "
                         f"spot over the lookback could grow {math.exp(above):.3g}-fold by the window's end (at most "
@@ -212,23 +215,30 @@ def expected_long_leg(spread: LookbackSpread, y0: float, times: np.ndarray, to_e
                                  float(ndtr(mean / stdev)), ndtr((mean - y) / stdev))
         return moves_by_day[key]
 
-    mean, stdev = y0 - shifts[0], stdevs[0]
-    at_zero = float(ndtr(-mean / stdev))
+    # A batch's starts are rows: its densities (starts x grid) move together, its masses at 0 a column.
+    mean, stdev = (np.asarray(y0, float)[:, None] if batch else y0) - shifts[0], stdevs[0]
+    at_zero = ndtr(-mean / stdev) if batch else float(ndtr(-mean / stdev))
     density = normal_density(y - mean, stdev)
     for shift, stdev in zip(shifts[1:carried], stdevs[1:carried]):
         spectrum, from_zero, stay_from_zero, stay = move(shift, stdev)
         weighted = weights * fade * density
-        density = at_zero * from_zero + irfft(rfft(weighted, length) * spectrum, length)[count - 1:2 * count - 1]
-        at_zero = at_zero * stay_from_zero + float(weighted @ stay)
+        density = at_zero * from_zero + irfft(rfft(weighted, length) * spectrum, length)[..., count - 1:2 * count - 1]
+        at_zero = at_zero * stay_from_zero + ((weighted @ stay)[:, None] if batch else float(weighted @ stay))
+    if batch:
+        return at_zero[:, 0] * payoff(np.array(0.0)) + np.sum(weights * fade * density * payoff(y), axis=-1)
     return float(at_zero * payoff(np.array(0.0)) + np.sum(weights * fade * density * payoff(y)))
 
 
 def exact_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,
-                t_expiry: float, t_settle: float) -> float:
+                t_expiry: float, t_settle: float, spots=None):
     """Value per warrant: the long leg by the reflected walk, less the closed-form short leg, in a
     market whose vol does not depend on the strike (flat, or a term structure; rates flat or curves).
 
-    `window_times` are the remaining window trading days in years from as_of."""
+    `window_times` are the remaining window trading days in years from as_of. With `spots`, an
+    array: the values at each of those spots instead of the market's (a stress grid's moves),
+    every start carried on one grid."""
+    if spots is not None:
+        return exact_values(spread, lookback_so_far, market, window_times, t_expiry, t_settle, spots)
     window_times = np.asarray(window_times, float)
     moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
     horizon = window_times[-1] if len(window_times) else 0.0
@@ -244,6 +254,27 @@ def exact_value(spread: LookbackSpread, lookback_so_far: float, market: Market, 
     long = expected_long_leg(spread, y0, window_times, t_expiry - horizon, t_settle, moves)
     # The payment is never negative (the long leg dominates); only rounding could say so.
     return max(long - short, 0.0)
+
+
+def exact_values(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times, t_expiry: float,
+                 t_settle: float, spots) -> np.ndarray:
+    """exact_value at each of `spots`: the same legs and walk, the starts that can reach the
+    lookback so far carried together."""
+    window_times, spots = np.asarray(window_times, float), np.asarray(spots, float)
+    moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
+    horizon = window_times[-1] if len(window_times) else 0.0
+    known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)
+    args = (t_expiry, t_settle, known.vol, known.rate, known.div_yield)
+    short = spread.short_leg(spots, *args)
+    values = spread.long_leg(lookback_so_far, spots, *args) - short
+    if len(window_times):
+        y0 = spread.direction * np.log(lookback_so_far / spots)
+        fall = float(np.max(np.cumsum(moves.shifts), initial=0.0))
+        reach = y0 - fall - TAILS * math.sqrt(float(np.sum(moves.stdevs ** 2))) <= 0
+        if reach.any():
+            long = expected_long_leg(spread, y0[reach], window_times, t_expiry - horizon, t_settle, moves)
+            values[reach] = np.maximum(long - short[reach], 0.0)
+    return values
 
 
 def mc_value(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times: np.ndarray,

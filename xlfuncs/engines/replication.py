@@ -35,14 +35,18 @@ def leg_inputs(legs: list[Leg], t_fix: float, t_pay: float, market: Market) -> t
 
 
 def value(principal: float, legs: list[Leg], fixing: dt.date, payment: dt.date, market: Market, spread: float,
-          lowest: float, largest: float) -> float:
+          lowest: float, largest: float, spots=None):
     """The payment's value: principal plus legs, discounted at rate + spread, held between the
-    present values of `lowest` and `largest`."""
+    present values of `lowest` and `largest`; with `spots`, an array: the values at each of
+    those spots instead of the market's, each leg at its strike's vol (sticky strike)."""
     t_fix, t_pay = market.time_to(fixing), market.time_to(payment)
     vols, rate, div_yield = leg_inputs(legs, t_fix, t_pay, market)
-    options = sum(weight * option_value(is_call, market.spot, strike, t_fix, t_pay, vol, rate, div_yield, spread)
+    spot = market.spot if spots is None else np.asarray(spots, float)
+    options = sum(weight * option_value(is_call, spot, strike, t_fix, t_pay, vol, rate, div_yield, spread)
                   for (weight, is_call, strike), vol in zip(legs, vols))
     factor = discount(market, spread, t_pay)
+    if spots is not None:
+        return np.clip(principal * factor + options, lowest * factor, largest * factor)
     total = float(principal * factor + options)
     return min(max(total, lowest * factor), largest * factor)
 

@@ -265,6 +265,15 @@ def note_value(note: BufferNote, market: Market) -> float:
                              note.funding_spread, note.lowest_payment, note.maximum_payment)
 
 
+def note_values_at(note: BufferNote, market: Market, spots) -> np.ndarray:
+    """note_value at each of `spots` (a stress grid's moves), the replication valued once for all."""
+    valued_note(note, market)
+    for spot in spots:
+        near_initial("spot", spot, note.initial)
+    return replication.value(note.principal, note.legs(), note.final_date, note.payment_date, market,
+                             note.funding_spread, note.lowest_payment, note.maximum_payment, spots)
+
+
 def note_greeks(note: BufferNote, market: Market) -> np.ndarray:
     """Delta, gamma, vega, theta, rho of the note per security (display units, see display_greeks)."""
     valued_note(note, market)
@@ -320,7 +329,7 @@ def note_paid_value(note: BufferNote, payment: float, market: Market) -> float:
     return payment * float(replication.discount(market, note.funding_spread, market.time_to(note.payment_date)))
 
 
-NOTE_LIFE = Life(note_stage, note_value, note_greeks, note_paid_value)
+NOTE_LIFE = Life(note_stage, note_value, note_values_at, note_greeks, note_paid_value)
 
 
 def note_quote(note: BufferNote, market: Market) -> Quote:

@@ -351,6 +351,17 @@ def engine_value(warrant: LookbackWarrant, market: Market, grid: local_vol.Grid 
     return lookback.exact_value(*engine_args(warrant, market))
 
 
+def warrant_values_at(warrant: LookbackWarrant, market: Market, spots) -> np.ndarray:
+    """warrant_value at each of `spots` (a stress grid's moves): the exact engine carries them
+    together; under a smile each is valued on its own."""
+    for spot in spots:
+        near_initial("spot", spot, warrant.initial)
+    warrant.alive_on(market.as_of)
+    if market.smile:
+        return np.array([engine_value(warrant, market.bumped(spot=float(spot))) for spot in spots])
+    return lookback.exact_value(*engine_args(warrant, market), spots=spots)
+
+
 def grid_of(warrant: LookbackWarrant, market: Market) -> local_vol.Grid | None:
     """The local-vol engine's grid for this market, kept for values of markets moved from it
     (greeks, solvers) so their differences are smooth; None without a smile or a window day left."""
@@ -464,7 +475,7 @@ def warrant_paid_value(warrant: LookbackWarrant, payment: float, market: Market)
     return payment * float(market.discount(market.time_to(warrant.settlement)))
 
 
-WARRANT_LIFE = Life(warrant_stage, warrant_value, warrant_greeks, warrant_paid_value)
+WARRANT_LIFE = Life(warrant_stage, warrant_value, warrant_values_at, warrant_greeks, warrant_paid_value)
 
 
 def warrant_quote(warrant: LookbackWarrant, market: Market) -> Quote:

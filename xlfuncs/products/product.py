@@ -74,11 +74,13 @@ class Stage:
 class Life:
     """How a book follows a product: `stage(contract, as_of, history, since)` (its Stage; a
     deal paid on or before `since` needs no close), `value(contract, market)` and `greeks(contract,
-    market)` while live (the Excel functions' own), `paid_value(contract, payment, market)` the
-    present value of a payment fixed and not yet made."""
+    market)` while live (the Excel functions' own), `values_at(contract, market, spots)` the
+    values at an array of spots in one call where the engine can, `paid_value(contract, payment,
+    market)` the present value of a payment fixed and not yet made."""
 
     stage: Callable
     value: Callable
+    values_at: Callable
     greeks: Callable
     paid_value: Callable
 
