@@ -88,6 +88,7 @@ def deals(history: dict) -> list[dict]:
     return rows
 
 
+TRADED_TODAY = {"N-LIVE-1": 1067.5, "W-IN": 24.5, "N-LIVE-2-B": 1036.0}  # price per security or warrant
 COLUMNS = ("deal_id", "client", "product", "quantity", "trade_date", "trade_price", "initial", "participation",
            "buffer", "max_return", "min_payment", "principal", "final_date", "payment_date", "funding_spread",
            "upper_strike", "lower_strike", "premium", "notional", "window_start", "window_end", "expiration",
@@ -104,8 +105,8 @@ def positions(history: dict) -> list[dict]:
         for i in range(count):
             quantity = int(rng.integers(1, 40)) * 10 * (1 if i % 4 == 3 else -1)
             row = {**deal, "client": CLIENTS[(i + len(rows)) % len(CLIENTS)], "quantity": quantity}
-            if i == count - 1 and deal["deal_id"] in ("N-LIVE-1", "W-IN", "N-LIVE-2-B"):
-                row["trade_date"] = TODAY.isoformat()
+            if i == count - 1 and deal["deal_id"] in TRADED_TODAY:
+                row.update(trade_date=TODAY.isoformat(), trade_price=TRADED_TODAY[deal["deal_id"]])
             rows.append(row)
     return rows
 

@@ -47,7 +47,7 @@ def position_rows(positions, failures: list[dict], marks: list[dict], spot: floa
 
 
 def paid_note(today: dict) -> str:
-    return "paid today: its cash left the book" if today["cash"] else "paid before this day: no longer in the book"
+    return "paid today: its cash left the book" if today["paid_today"] else "paid before this day: no longer in the book"
 
 
 def risk_rows(rows: list[dict], marks: list[dict], positions, as_of: dt.date) -> list[dict]:
@@ -80,7 +80,7 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
     previous, today = context.previous.market, context.today.market
     d_spot, days = today["spot"] - previous["spot"], (today["as_of"] - previous["as_of"]).days
     lines = {name: [] for name in EXPLAIN}
-    before, after, cash, excluded = [], [], [], 0
+    before, after, cash, traded, unpriced, excluded = [], [], [], [], 0, 0
     for position in positions:
         marked, q = marks[position.deal], position.quantity
         if "message" in marked:
@@ -91,6 +91,10 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
             lines["new_positions"].append(q * now["value"])
             after.append(q * now["value"])
             cash.append(q * now["cash"])
+            if position.trade_price is None:
+                unpriced += 1
+            else:
+                traded.append(-q * position.trade_price)
             continue
         then = marked["previous"]
         if "message" in then:
@@ -104,9 +108,8 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
             lines["life_cycle"].append(change)
             continue
         delta, gamma, vega, theta, rho = (q * g for g in then["greeks"])
-        moves = {"delta": delta * d_spot, "gamma": 0.5 * gamma * d_spot ** 2,
-                 "vega": vega * 100 * moved(now, then, "vol"), "theta": theta * days,
-                 "rho": rho * 100 * moved(now, then, "rate"),
+        moves = {"delta": delta * d_spot, "gamma": 0.5 * gamma * d_spot ** 2, "vega": vega * 100 * marked["vol_move"],
+                 "theta": theta * days, "rho": rho * 100 * marked["rate_move"],
                  "fixings": q * (now["value"] - marked["unfixed"]) if marked["unfixed"] is not None else 0.0}
         for name, amount in moves.items():
             lines[name].append(amount)
@@ -114,10 +117,10 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
     amounts = {name: math.fsum(values) for name, values in lines.items() if name != "residual"}
     amounts["residual"] = end - start - math.fsum(amounts.values())
     notes = {"delta": "previous delta x spot move", "gamma": "previous gamma x spot move squared / 2",
-             "vega": "previous vega x move of each deal's at-the-money vol to its fixing",
+             "vega": "previous vega x move of each deal's implied vol at its previous at-the-money strike and fixing",
              "theta": f"previous theta x {days} calendar day(s)",
-             "rho": "previous rho x move of each deal's flat rate to its payment",
-             "fixings": "window closes since the previous snapshot (value with them less value without)",
+             "rho": "previous rho x move of each deal's flat rate to its payment from the previous curve's forward",
+             "fixings": "window closes since the previous snapshot against the previous spot theta assumed",
              "life_cycle": "final values fixed and payments made since the previous snapshot (full revaluation)",
              "new_positions": "value of positions traded after the previous snapshot",
              "residual": "the change the lines above do not explain"}
@@ -129,16 +132,14 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
               "note": f"book on {today['as_of'].isoformat()}"},
              {"line": "cash_settled", "amount": math.fsum(cash), "positions": sum(1 for c in cash if c),
               "note": "payments made since the previous snapshot (received: +, paid: -)"},
-             {"line": "pnl_with_cash", "amount": end - start + math.fsum(cash), "positions": "",
-              "note": "change of value plus cash settled"},
+             {"line": "trade_cash", "amount": math.fsum(traded), "positions": len(traded),
+              "note": "- quantity x trade_price of positions traded since the previous snapshot"},
+             {"line": "pnl_with_cash", "amount": end - start + math.fsum(cash) + math.fsum(traded) if not unpriced
+              else "", "positions": "", "note": "change of value plus cash settled and trade cash" if not unpriced
+              else f"not known: {unpriced} position(s) traded since the previous snapshot have no trade_price"},
              {"line": "positions_excluded", "amount": excluded, "positions": excluded,
               "note": "positions not valued on today's or the previous snapshot (see positions.csv)"}]
     return rows
-
-
-def moved(now: dict, then: dict, name: str) -> float:
-    """A deal's market input's move between the snapshots (0 where it has none: fixed or settled)."""
-    return now[name] - then[name] if now[name] is not None and then[name] is not None else 0.0
 
 
 def stress_rows(positions, marks: list[dict]) -> list[dict]:

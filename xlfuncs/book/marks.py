@@ -57,29 +57,55 @@ def mark_deals(deals: list[tuple], context: Context) -> list[dict]:
 
 
 def mark_deal(product: str, contract, context: Context) -> dict:
-    """A deal's marks: "today" (with its stress grid), "previous" with --previous, and
-    "unfixed", today's value had the window closes since the previous snapshot not moved its
-    lookback (None when there are none); a failure is a "message" instead."""
+    """A deal's marks: "today" (with its stress grid), and with --previous "previous" and what
+    the explain needs (explain_inputs); a failure is a "message" instead."""
     life = BY_KEY[product].life
     try:
-        today, stage = mark(life, contract, context.today, context, stress=True)
+        today, stage, market = mark(life, contract, context.today, context, stress=True)
     except TermError as error:
         return {"message": str(error)}
     except (ArithmeticError, ValueError) as error:  # a fault of ours: this deal fails, saying so
         return {"message": f"could not be valued (an internal error; please report it): {type(error).__name__}: "
                            f"{error}"}
-    result = {"today": today, "previous": None, "unfixed": None}
+    result = {"today": today, "previous": None}
     if context.previous is None:
         return result
     try:
-        result["previous"], before = mark(life, contract, context.previous, context, stress=False)
-        new = len(stage.closes) - len(before.closes)
-        if stage.live and new > 0:
-            unfixed = stage.closes[:len(before.closes)] + (None,) * new
-            result["unfixed"] = float(life.value(contract, market_of(contract, context.today, unfixed, context.flat)))
+        result["previous"], before, then = mark(life, contract, context.previous, context, stress=False)
+        result.update(explain_inputs(life, contract, context, (stage, market), (before, then, result["previous"])))
     except (TermError, ArithmeticError, ValueError) as error:
         result["previous"] = {"message": f"not valued on the previous snapshot: {error}"}
     return result
+
+
+def explain_inputs(life, contract, context: Context, now: tuple, before: tuple) -> dict:
+    """The moves the previous greeks multiply, as the greeks define them, from today's (Stage,
+    Market) and the previous snapshot's (Stage, Market, mark): "vol_move", today's implied vol at the previous
+    at-the-money strike and the fixing date less the previous one (the vega of sticky strike:
+    a move of the spot along the smile is delta's); "rate_move", today's flat rate to the
+    payment less the previous curve's forward rate from today to it (its roll is theta's); and
+    "unfixed", today's value had the window closes since the previous snapshot been the
+    previous spot, as theta assumes (None without new closes)."""
+    (stage, market), (stage_then, market_then, then) = now, before
+    inputs = {"vol_move": 0.0, "rate_move": 0.0, "unfixed": None}
+    if market is None or market_then is None:
+        return inputs
+    t_pay = market.time_to(stage.paid)
+    if t_pay > 0:
+        start, end = market_then.time_to(market.as_of), market_then.time_to(stage.paid)
+        forward = float(market_then.log_discount(market_then.rate, start) - market_then.log_discount(
+            market_then.rate, end)) / (end - start)
+        inputs["rate_move"] = market.flat_equivalent(0.0, t_pay)[0] - forward
+    if stage.live and stage_then.live:
+        at = [then["strike"]]
+        vol = market.implied_vols(at, market.time_to(stage.fixing))[0] if isinstance(market.vol, Surface) \
+            else market.vol
+        inputs["vol_move"] = float(vol) - then["vol"]
+        new = len(stage.closes) - len(stage_then.closes)
+        if new > 0:
+            assumed = stage.closes[:len(stage_then.closes)] + (market_then.spot,) * new
+            inputs["unfixed"] = float(life.value(contract, market_of(contract, context.today, assumed, context.flat)))
+    return inputs
 
 
 def market_of(contract, day: Day, closes: tuple, flat: bool) -> Market:
@@ -89,14 +115,15 @@ def market_of(contract, day: Day, closes: tuple, flat: bool) -> Market:
     return contract.flat_market(market) if flat else market
 
 
-def mark(life, contract, day: Day, context: Context, stress: bool) -> tuple[dict, object]:
-    """A deal's mark on `day` and its Stage: status, value and greeks per security, the vol and
-    rate its explain moves (at-the-money to its fixing, flat to its payment), its fixing date,
-    the cash it pays on the day, and with `stress` its stress grid."""
+def mark(life, contract, day: Day, context: Context, stress: bool) -> tuple[dict, object, Market | None]:
+    """A deal's mark on `day`, its Stage and the market it was valued in (None once settled): the
+    status, value and greeks per security, the at-the-money strike and vol to its fixing, its
+    fixing date, the cash it pays on the day, and with `stress` its stress grid."""
     stage = life.stage(contract, day.as_of, context.history, day.since)
     paid_today = stage.status == SETTLED and stage.payment is not None
-    result = dict(status=stage.status, fixing=stage.fixing.isoformat(), cash=stage.payment if paid_today else 0.0,
-                  vol=None, rate=None)
+    result = dict(status=stage.status, fixing=stage.fixing.isoformat(), paid_today=paid_today,
+                  cash=stage.payment if paid_today else 0.0)
+    market = None
     if not stage.live:
         if stage.status == FIXED:
             market = market_of(contract, day, (), context.flat)
@@ -104,32 +131,33 @@ def mark(life, contract, day: Day, context: Context, stress: bool) -> tuple[dict
             later = market.bumped(as_of=min(day.as_of + ONE_DAY, stage.paid))
             theta = life.paid_value(contract, stage.payment, later) - value
             greeks = bumped_greeks(lambda moved: life.paid_value(contract, stage.payment, moved), market, value, theta)
-            result["rate"] = float(market.flattened(0.0, market.time_to(stage.paid)).rate)
         else:
             value, greeks = 0.0, np.zeros(5)
         result.update(value=float(value), greeks=[float(g) for g in greeks])
         if stress:
             result["stress"] = np.zeros((len(SPOT_MOVES), len(VOL_SHIFTS))).tolist()
-        return result, stage
+        return result, stage, market
     market = market_of(contract, day, stage.closes, context.flat)
     value = float(life.value(contract, market))
     result.update(value=value, greeks=[float(g) for g in life.greeks(contract, market)])
-    moved = market.flattened(market.time_to(stage.fixing), market.time_to(stage.paid))
-    result.update(vol=float(moved.vol), rate=float(moved.rate))
+    t_fix = market.time_to(stage.fixing)
+    result.update(strike=market.spot * float(market.growth(t_fix)),
+                  vol=float(market.flattened(t_fix, market.time_to(stage.paid)).vol))
     if stress:
         result["stress"] = stress_grid(life, contract, market, value).tolist()
-    return result, stage
+    return result, stage, market
 
 
 def stress_grid(life, contract, market: Market, value: float) -> np.ndarray:
-    """Value changes per security for each spot move (rows) and parallel vol shift (columns), by
-    full revaluation, the spot moves of a vol shift in one call; NaN where the deal cannot be
-    valued (a vol shifted below the least a vol may be, or a market the engines refuse)."""
+    """Value changes per security for each spot move (rows; a surface's smile moves with the
+    spot: Market.moved) and parallel vol shift (columns), by full revaluation, the spot moves of
+    a vol shift in one call; NaN where the deal cannot be valued (a vol shifted out of the range
+    a vol may take, or a market the engines refuse)."""
     grid = np.full((len(SPOT_MOVES), len(VOL_SHIFTS)), np.nan)
-    lowest = market.vol.vol_range[0] if isinstance(market.vol, Surface) else market.vol
+    lowest, highest = market.vol.vol_range if isinstance(market.vol, Surface) else (market.vol, market.vol)
     spots = market.spot * (1 + np.array(SPOT_MOVES))
     for j, shift in enumerate(VOL_SHIFTS):
-        if lowest + shift < MARKET_FIELDS["vol"].low:
+        if not (MARKET_FIELDS["vol"].allows(lowest + shift) and MARKET_FIELDS["vol"].allows(highest + shift)):
             continue
         try:
             grid[:, j] = life.values_at(contract, market.shifted(vol=shift) if shift else market, spots) - value

@@ -59,13 +59,19 @@ def read_positions(path: Path, snapshot: dict, notes: list) -> tuple[list[Positi
     """The good positions, a failure record (row, deal_id, product, message) for every bad row,
     and the deals as (product key, contract) in order of first appearance."""
     positions_file = DealList(path, notes, COLUMNS)
-    parsed, failures = [], []
+    parsed, failures, quantities = [], [], False
     for row, record in positions_file.records():
+        quantities = quantities or "quantity" in record
         info = identity(row, record)
         try:
             parsed.append((info, *position_of(row, record, snapshot)))
         except DealError as error:
             failures.append({**info, "message": str(error)})
+    if not parsed and not failures:
+        raise DealListError(f"{path}: holds no position")
+    if not quantities:
+        raise DealListError(f"{path}: has no quantity column: a positions file is a deal list with each position's "
+                            "quantity (negative for a short position)")
     by_id: dict[str, set] = {}
     for info, _, key, _ in parsed:
         by_id.setdefault(info["deal_id"], set()).add(key)
@@ -117,6 +123,8 @@ def position_of(row: int, record: dict, snapshot: dict) -> tuple[tuple, tuple, o
 def read_history(path: Path, notes: list) -> History:
     """The closes history of a file (date, close rows; read as a deal list is), every row held to
     its rule; a bad row, a date given twice or a skipped trading day stops the run naming it."""
+    if Path(path).suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml", ".json"):
+        raise DealListError(f"{path}: the closes history must be a .csv, .xlsx, .yaml, .yml or .json file")
     closes: dict[dt.date, float | None] = {}
     rows: dict[dt.date, int] = {}
     try:

@@ -16,35 +16,37 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..batch import pdf
 from ..batch.deals import DealListError
-from ..batch.quote_files import safe_text
-from .ledger import EXPLAIN, GREEKS
+from .ledger import BUCKETS, EXPLAIN, GREEKS
 from .marks import SPOT_MOVES, VOL_SHIFTS
 
 LARGEST = 10  # positions listed by dollar delta
-MONEY, GREEK, PERCENT = '#,##0.00;[Red]-#,##0.00', '#,##0.0000;[Red]-#,##0.0000', '0%'
-BOLD, TITLE, SMALL = Font(bold=True), Font(bold=True, size=14), Font(size=8, color="808080")
+MONEY, GREEK = '#,##0.00;[Red]-#,##0.00', '#,##0.0000;[Red]-#,##0.0000'
+BOLD, TITLE = Font(bold=True), Font(bold=True, size=14)
 HEADER = PatternFill("solid", fgColor="DDE4EE")
+UP, DOWN, TOTAL = "4E9A06", "CC0000", "3465A4"
 
 
 def write(path: Path, tables: dict, context, paths: dict) -> None:
-    """report.xlsx at `path` from the book's tables."""
+    """report.xlsx at `path` from the book's tables: the page on sheet Book, the chart's data on
+    a hidden sheet."""
     book = Workbook()
     sheet = book.active
     sheet.title = "Book"
-    mode = "flat vol per deal (at the money to its fixing)" if context.flat else "vol surface and curves"
+    data = book.create_sheet("Chart data")
+    data.sheet_state = "hidden"
+    mode = "each deal on its flat market" if context.flat else "the surface and curves"
     sheet["A1"] = f"Book on {context.today.as_of.isoformat()}"
     sheet["A1"].font = TITLE
-    sheet["A2"] = (f"Market {paths['market'].name} ({mode}), spot {context.today.market['spot']:,.2f}; closes "
-                   f"{paths['closes'].name}; positions {paths['positions'].name}"
-                   + (f"; explain from {paths['previous'].name}" if paths["previous"] else ""))
-    row = 4
-    row = totals(sheet, row, tables["risk.csv"])
+    text(sheet, 2, 1, f"Market {paths['market'].name} ({mode}), spot {context.today.market['spot']:,.2f}; closes "
+                      f"{paths['closes'].name}; positions {paths['positions'].name}"
+                      + (f"; explain from {paths['previous'].name}" if paths["previous"] else ""))
+    row = totals(sheet, 4, tables["risk.csv"])
     if "pnl.csv" in tables:
-        row = waterfall(sheet, row + 1, tables["pnl.csv"])
+        row = waterfall(sheet, data, row + 1, tables["pnl.csv"])
     row = heat_map(sheet, row + 1, tables["stress.csv"])
     row = largest(sheet, row + 1, tables["positions.csv"])
     failed(sheet, row + 1, tables["positions.csv"])
-    for column, width in zip("ABCDEFGHIJKL", (22, 15, 13, 13, 13, 13, 13, 15, 13, 13, 13, 13)):
+    for column, width in zip("ABCDEFGHIJKLMNOP", (22, 15, 13, 13, 13, 13, 13, 15, 13, 13, 13, 13, 13, 13, 13, 13)):
         sheet.column_dimensions[column].width = width
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -54,8 +56,15 @@ def write(path: Path, tables: dict, context, paths: dict) -> None:
     book.save(path)
 
 
-def heading(sheet, row: int, text: str, headers) -> int:
-    sheet.cell(row, 1, text).font = BOLD
+def text(sheet, row: int, column: int, value: str):
+    """A cell holding `value` as text, whatever it starts with (never a formula)."""
+    cell = sheet.cell(row, column, value)
+    cell.data_type = "s"
+    return cell
+
+
+def heading(sheet, row: int, title: str, headers) -> int:
+    sheet.cell(row, 1, title).font = BOLD
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(row + 1, column, header)
         cell.font, cell.fill = BOLD, HEADER
@@ -66,7 +75,7 @@ def heading(sheet, row: int, text: str, headers) -> int:
 def totals(sheet, row: int, risk: list[dict]) -> int:
     names = ("market_value", *GREEKS, "delta_dollars", "cash_settled")
     row = heading(sheet, row, "Totals (greeks in the Excel functions' units, times quantity)",
-                  ("", "positions", "failed", *names))
+                  ("", "positions", "failed", *(name.replace("_", " ") for name in names)))
     for record in risk:
         sheet.cell(row, 1, record["scope"])
         sheet.cell(row, 2, record["positions"])
@@ -75,48 +84,55 @@ def totals(sheet, row: int, risk: list[dict]) -> int:
             sheet.cell(row, column, record[name]).number_format = MONEY if name in (
                 "market_value", "delta_dollars", "cash_settled") else GREEK
         row += 1
-    buckets = [name for name in risk[0] if name.startswith("vega_")]
-    row = heading(sheet, row + 1, "Vega by expiry (book)", ("", *(name[5:].replace("_", " ") for name in buckets)))
+    labels = ("0-1 month", "1-3 months", "3-6 months", "6-12 months", "over 12 months")
+    row = heading(sheet, row + 1, "Vega of the book by time to each deal's fixing", ("", *labels))
     sheet.cell(row, 1, "vega")
-    for column, name in enumerate(buckets, start=2):
+    for column, (name, _) in enumerate(BUCKETS, start=2):
         sheet.cell(row, column, risk[0][name]).number_format = GREEK
     return row + 1
 
 
-def waterfall(sheet, row: int, pnl: list[dict]) -> int:
-    """The explain as a table, and as a waterfall chart of the change: each line a bar floating
-    from the running total (green up, red down), the total change last (blue)."""
+def waterfall(sheet, data, row: int, pnl: list[dict]) -> int:
+    """The explain as a table, and as a waterfall chart: each line of the change of value, then
+    the cash, as a bar floating from the running total (green up, red down); the total last
+    (blue): the P&L with cash, or the change of value where the trade cash is not known."""
     amounts = {record["line"]: record["amount"] for record in pnl}
-    top = heading(sheet, row, "P&L explain (from the previous snapshot)", ("line", "amount", "", "", "", ""))
-    for offset, label in enumerate(("previous_value", *EXPLAIN, "current_value", "cash_settled", "pnl_with_cash",
-                                    "positions_excluded")):
+    notes = {record["line"]: record["note"] for record in pnl}
+    top = heading(sheet, row, "P&L explain (from the previous snapshot)", ("line", "amount"))
+    lines = ("previous_value", *EXPLAIN, "current_value", "cash_settled", "trade_cash", "pnl_with_cash",
+             "positions_excluded")
+    for offset, label in enumerate(lines):
         sheet.cell(top + offset, 1, label.replace("_", " "))
-        sheet.cell(top + offset, 2, amounts[label]).number_format = MONEY if label != "positions_excluded" else "0"
-    bars = [(label, amounts[label]) for label in EXPLAIN] + [("change", amounts["current_value"]
-                                                                - amounts["previous_value"])]
-    data_row = top + len(EXPLAIN) + 7  # the chart's data, below the table, in small grey print
+        amount = amounts[label]
+        cell = sheet.cell(top + offset, 2, amount if amount != "" else "not known")
+        cell.number_format = MONEY if label != "positions_excluded" else "0"
+        if amount == "":
+            text(sheet, top + offset, 3, notes[label]).font = Font(italic=True)
+    known = amounts["pnl_with_cash"] != ""
+    bars = [(label, amounts[label]) for label in EXPLAIN]
+    bars += [(label, amounts[label]) for label in ("cash_settled", "trade_cash")] if known else []
+    change = amounts["current_value"] - amounts["previous_value"]
+    bars.append(("P&L with cash" if known else "change of value", amounts["pnl_with_cash"] if known else change))
     for column, header in enumerate(("bar", "base", "above 0", "below 0"), start=1):
-        sheet.cell(data_row, column, header).font = SMALL
+        data.cell(1, column, header)
     running, colours = 0.0, []
-    for offset, (label, amount) in enumerate(bars, start=1):
-        start, end = (0.0, amount) if label == "change" else (running, running + amount)
+    for offset, (label, amount) in enumerate(bars, start=2):
+        total = offset == len(bars) + 1
+        start, end = (0.0, amount) if total else (running, running + amount)
         running = end
         low, high = min(start, end), max(start, end)
         base = low if low >= 0 else high if high <= 0 else 0.0
         above = high - low if low >= 0 else 0.0 if high <= 0 else high
         below = 0.0 if low >= 0 else low - high if high <= 0 else low
         for column, value in enumerate((label.replace("_", " "), base, above, below), start=1):
-            cell = sheet.cell(data_row + offset, column, value)
-            cell.font = SMALL
-            if column > 1:
-                cell.number_format = MONEY
-        colours.append("3465A4" if label == "change" else "4E9A06" if amount >= 0 else "CC0000")
+            data.cell(offset, column, value)
+        colours.append(TOTAL if total else UP if amount >= 0 else DOWN)
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap, chart.gapWidth = "col", "stacked", 100, 40
-    chart.title, chart.legend = "Change of value, line by line", None
-    chart.add_data(Reference(sheet, min_col=2, max_col=4, min_row=data_row, max_row=data_row + len(bars)),
-                   titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=data_row + 1, max_row=data_row + len(bars)))
+    chart.title, chart.legend = "Change of value, line by line" + (", and cash" if known else ""), None
+    chart.add_data(Reference(data, min_col=2, max_col=4, min_row=1, max_row=len(bars) + 1), titles_from_data=True)
+    chart.set_categories(Reference(data, min_col=1, min_row=2, max_row=len(bars) + 1))
+    chart.x_axis.tickLblPos = "low"  # the labels below the plot, whatever the bars' signs
     chart.series[0].graphicalProperties.noFill = True
     chart.series[0].graphicalProperties.line.noFill = True
     for series in chart.series[1:]:
@@ -124,14 +140,15 @@ def waterfall(sheet, row: int, pnl: list[dict]) -> int:
             point = DataPoint(idx=index)
             point.graphicalProperties.solidFill = colour
             series.dPt.append(point)
-    chart.height, chart.width = 7.5, 17
-    sheet.add_chart(chart, f"G{row}")
-    return max(data_row + len(bars), row + 15) + 1
+    chart.height, chart.width = 8, 20
+    sheet.add_chart(chart, f"E{row}")
+    return max(top + len(lines), row + 16) + 1
 
 
 def heat_map(sheet, row: int, stress: list[dict]) -> int:
     """The stress grid, spot moves down and vol shifts across, coloured from losses (red) to gains (green)."""
-    top = heading(sheet, row, "Stress: change of the book's value (full revaluation; n/a: some positions not valued)",
+    top = heading(sheet, row, "Stress: change of the book's value (full revaluation, the smile moving with the spot; "
+                              "n/a (k): k positions could not be valued)",
                   ("spot move", *(f"vol {shift * 100:+.0f} pts" for shift in VOL_SHIFTS)))
     cells = {(record["spot_move"], record["vol_shift"]): record for record in stress}
     for i, move in enumerate(SPOT_MOVES):
@@ -149,14 +166,15 @@ def heat_map(sheet, row: int, stress: list[dict]) -> int:
 
 
 def largest(sheet, row: int, positions: list[dict]) -> int:
-    valued = [record for record in positions if record["status"] != "failed"]
-    ranked = sorted(valued, key=lambda record: (-abs(record["delta_dollars"]), record["row"]))[:LARGEST]
-    row = heading(sheet, row, f"Largest positions by dollar delta (of {len(valued)})",
+    risky = [record for record in positions if record["status"] != "failed" and record["delta_dollars"]]
+    ranked = sorted(risky, key=lambda record: (-abs(record["delta_dollars"]), record["row"]))[:LARGEST]
+    row = heading(sheet, row, f"Largest positions by dollar delta ({len(ranked)} of {len(risky)} with a delta)",
                   ("deal_id", "product", "quantity", "status", "market value", "delta $", "vega", "theta"))
     for record in ranked:
-        for column, value in enumerate((safe_text(record["deal_id"]), record["product"], record["quantity"],
-                                        record["status"], record["market_value"], record["delta_dollars"],
-                                        record["vega"], record["theta"]), start=1):
+        text(sheet, row, 1, record["deal_id"])
+        for column, value in enumerate((record["product"], record["quantity"], record["status"],
+                                        record["market_value"], record["delta_dollars"], record["vega"],
+                                        record["theta"]), start=2):
             cell = sheet.cell(row, column, value)
             if column >= 5:
                 cell.number_format = MONEY
@@ -165,13 +183,20 @@ def largest(sheet, row: int, positions: list[dict]) -> int:
 
 
 def failed(sheet, row: int, positions: list[dict]) -> int:
-    bad = [record for record in positions if record["status"] == "failed"]
-    sheet.cell(row, 1, f"Failed positions: {len(bad)}" if bad else "Failed positions: none").font = BOLD
+    """Every failed position, by reason: the reason once, then the rows and deal_ids it failed."""
+    reasons: dict[str, list[dict]] = {}
+    for record in positions:
+        if record["status"] == "failed":
+            reasons.setdefault(record["message"], []).append(record)
+    count = sum(len(records) for records in reasons.values())
+    sheet.cell(row, 1, f"Failed positions: {count}" if count else "Failed positions: none").font = BOLD
     row += 1
-    for record in bad:
-        sheet.cell(row, 1, f"row {record['row']}")
-        sheet.cell(row, 2, safe_text(record["deal_id"]))
-        sheet.cell(row, 3, safe_text(record["message"])).alignment = Alignment(wrap_text=False)
+    for message, records in reasons.items():
+        rows = ", ".join(f"row {record['row']} ({record['deal_id']})" for record in records)
+        cell = text(sheet, row, 1, f"{message}: {rows}")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=12)
+        sheet.row_dimensions[row].height = 15 * (1 + len(cell.value) // 180)
         row += 1
     return row
 
@@ -191,4 +216,3 @@ def print_pdf(soffice: str, folder: Path, name: str) -> None:
         shutil.move(printed, folder / (Path(name).stem + ".pdf"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-

@@ -70,11 +70,11 @@ def fingerprint(paths: dict, options: dict) -> str:
     return digest.hexdigest()
 
 
-def up_to_date(out: Path, stamp: str) -> bool:
-    """Whether the folder holds a complete book of this fingerprint, each file as written."""
+def up_to_date(out: Path, stamp: str, names: set[str]) -> bool:
+    """Whether the folder holds a complete book of this fingerprint: the files `names`, each as written."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return manifest.get("fingerprint") == stamp and all(
+        return manifest.get("fingerprint") == stamp and set(manifest["files"]) == names and all(
             hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
             for name, digest in manifest["files"].items())
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
@@ -98,8 +98,21 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
     paths = {"positions": positions_path, "market": market_path, "closes": closes_path, "previous": previous_path}
     paths = {name: Path(os.path.abspath(path)) if path else None for name, path in paths.items()}
     out = Path(os.path.abspath(out))
+    owned = {os.path.realpath(out / name) for name in (MANIFEST, *OUTPUTS)}
+    for name, path in paths.items():
+        if path and os.path.realpath(path) in owned:
+            raise DealListError(f"{path}: the {name} file would be replaced by the book's own {path.name}: keep the "
+                                "inputs outside --out")
+    try:
+        stamp = fingerprint(paths, {"flat": flat, "pdf": make_pdf})  # before reading: a file saved since is new
+    except OSError as error:
+        raise DealListError(f"cannot read an input: {error}") from None
     snapshot = read_snapshot(paths["market"])
     before = read_snapshot(paths["previous"]) if paths["previous"] else None
+    for values, option in ((snapshot, "--market"), (before, "--previous")):
+        if values is not None and not trading_days(values["as_of"], values["as_of"]):
+            raise TermError(f"{option} snapshot's as_of {values['as_of'].isoformat()} is no scheduled trading day: "
+                            "a book is marked after a trading day's close")
     if before is not None and before["as_of"] >= snapshot["as_of"]:
         raise TermError(f"--previous snapshot's as_of ({before['as_of'].isoformat()}) must be before the market "
                         f"snapshot's ({snapshot['as_of'].isoformat()})")
@@ -115,7 +128,6 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
     positions, failures, deals = read_positions(paths["positions"], snapshot, notes)
     previous = Day(before, before["as_of"]) if before else None
     context = Context(Day(snapshot, period_start(snapshot["as_of"], previous)), previous, history, flat)
-    stamp = fingerprint(paths, {"flat": flat, "pdf": make_pdf})
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -140,7 +152,9 @@ def marked(out: Path, stamp: str, force: bool, summary: dict, deals, positions, 
     with folder_lock(out):
         for leftover in out.glob(f"{STAGING}*"):
             shutil.rmtree(leftover, ignore_errors=True)
-        if not force and up_to_date(out, stamp):
+        names = {*OUTPUTS[:3], "report.xlsx", *(["pnl.csv"] if context.previous else []),
+                 *(["report.pdf"] if soffice else [])}
+        if not force and up_to_date(out, stamp, names):
             with (out / "positions.csv").open(encoding="utf-8-sig", newline="") as handle:
                 failed = [row for row in csv.DictReader(handle) if row["status"] == "failed"]
             return {**summary, "up_to_date": True, "failed": failed}

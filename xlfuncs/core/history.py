@@ -55,6 +55,18 @@ class History:
             raise TermError(f"the {name} {day.isoformat()} is no scheduled trading day, so it has no close")
         return self.closes[day]
 
+    def fixing(self, day: dt.date, name: str) -> float:
+        """The close that fixes a final value on `day` (the `name` date): a disrupted day is
+        refused, as the postponement a term sheet then provides is not modelled."""
+        close = self.close(day, name)
+        if close is None:
+            raise TermError(f"the closes history marks the {name} {day.isoformat()} disrupted: the postponed "
+                            f"{name} is not modelled; value this deal by hand")
+        return close
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
     def window(self, days, name: str) -> tuple:
         """The closes of scheduled trading days `days` (None where disrupted)."""
         days = list(days)
@@ -63,6 +75,13 @@ class History:
             raise TermError(f"the closes history ({self.first.isoformat()} to {self.last.isoformat()}) has no close "
                             f"for {shown(outside)}, {name}")
         return tuple(self.closes[day] for day in days)
+
+
+def fixing_day(day: dt.date, name: str) -> None:
+    """A TermError unless `day`, when a close fixes a final value, is a scheduled trading day."""
+    if not trading_days(day, day):
+        raise TermError(f"{name} {day.isoformat()} is no scheduled trading day: no close can fix the final value "
+                        "on it")
 
 
 def shown(days: list[dt.date], most: int = 5) -> str:

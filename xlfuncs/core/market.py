@@ -125,6 +125,13 @@ class Market(Contract):
         return self.bumped(vol=self.vol.shifted(vol) if isinstance(self.vol, Surface) else self.vol + vol,
                            rate=self.rate.shifted(rate) if isinstance(self.rate, Curve) else self.rate + rate)
 
+    def moved(self, spot: float) -> "Market":
+        """The market with the spot moved and a surface's smile moved with it (sticky moneyness:
+        each implied vol kept at its moneyness, so the moved market is as free of arbitrage as
+        this one): a stress scenario's."""
+        vol = self.vol.moved(spot / self.spot) if isinstance(self.vol, Surface) else self.vol
+        return self.bumped(spot=spot, vol=vol)
+
     def log_discount(self, curve: float | Curve, t):
         """log of a curve's (or flat rate's) discount factor from as_of to t years on."""
         if isinstance(curve, Curve):

@@ -247,6 +247,12 @@ class Surface:
     def shifted(self, change: float) -> "Surface":
         return Surface(self.anchor, self.times, self.smiles, self.forward, self.shift + change)
 
+    def moved(self, factor: float) -> "Surface":
+        """The surface of a spot moved by `factor` with its smile moved too: every forward, so
+        every strike of a given moneyness, scaled by it."""
+        forward = self.forward
+        return Surface(self.anchor, self.times, self.smiles, lambda t: factor * forward(t), self.shift)
+
     def moneyness(self, strike, t: float) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(np.asarray(strike, float) / self.forward(t))

@@ -344,7 +344,7 @@ def european(spread: LookbackSpread, lookback: float | None, market: Market, t_e
     """The long leg with the lookback known (or the short leg, `lookback` None) at the surface's
     implied vol at its strike: exact under the local vol of that surface."""
     strike = spread.initial_strike * spread.initial if lookback is None else spread.lookback_strike * lookback
-    args = (t_expiry, t_settle, market.implied_vols([strike], t_expiry)[0] if t_expiry > 0 else 0.0,
+    args = (t_expiry, t_settle, market.implied_vols([strike], t_expiry)[0] if t_expiry > 0 and strike > 0 else 0.0,
             *market.flat_equivalent(t_expiry, t_settle))
     leg = spread.short_leg(market.spot, *args) if lookback is None else spread.long_leg(lookback, market.spot, *args)
     return float(leg)

@@ -40,6 +40,7 @@ from ..core.fields import (
     require,
     table,
 )
+from ..core.history import fixing_day
 from ..core.market import Market, near_initial
 from ..engines import replication
 from ..engines.black_scholes import display_greeks
@@ -266,7 +267,10 @@ def note_value(note: BufferNote, market: Market) -> float:
 
 
 def note_values_at(note: BufferNote, market: Market, spots) -> np.ndarray:
-    """note_value at each of `spots` (a stress grid's moves), the replication valued once for all."""
+    """note_value in the market moved to each of `spots` (Market.moved: a stress grid's moves);
+    without a smile, the replication valued once for all."""
+    if market.smile:
+        return np.array([note_value(note, market.moved(float(spot))) for spot in spots])
     valued_note(note, market)
     for spot in spots:
         near_initial("spot", spot, note.initial)
@@ -311,17 +315,16 @@ def note_stage(note: BufferNote, as_of: dt.date, history, since: dt.date) -> Sta
     """The note's stage on `as_of`: before its final date, its final value fixed by the
     history's close of the final date (payment known), or settled on the payment date."""
     note.need("final_date", "payment_date", "funding_spread")
+    fixing_day(note.final_date, "final_date")
     dates = dict(fixing=note.final_date, paid=note.payment_date)
     if as_of < note.final_date:
         return Stage(BEFORE_FIXING, (), None, **dates)
     status = SETTLED if as_of >= note.payment_date else FIXED
-    if status == SETTLED and note.payment_date <= since:
+    earlier = status == SETTLED and note.payment_date <= since  # paid before this day: no cash now
+    if earlier and not history.covers(note.final_date):
         return Stage(status, (), None, **dates)
-    final = history.close(note.final_date, "final date")
-    if final is None:
-        raise TermError(f"the closes history marks the final date {note.final_date.isoformat()} disrupted: the "
-                        "postponed final date is not modelled; value this note by hand")
-    return Stage(status, (), float(note.payment(final)), **dates)
+    payment = float(note.payment(history.fixing(note.final_date, "final date")))
+    return Stage(status, (), None if earlier else payment, **dates)
 
 
 def note_paid_value(note: BufferNote, payment: float, market: Market) -> float:

@@ -38,6 +38,7 @@ from ..core.fields import (
     require,
     table,
 )
+from ..core.history import fixing_day
 from ..core.market import FIELDS as MARKET_FIELDS
 from ..core.market import Market, near_initial
 from ..core.surface import Surface
@@ -352,13 +353,13 @@ def engine_value(warrant: LookbackWarrant, market: Market, grid: local_vol.Grid 
 
 
 def warrant_values_at(warrant: LookbackWarrant, market: Market, spots) -> np.ndarray:
-    """warrant_value at each of `spots` (a stress grid's moves): the exact engine carries them
-    together; under a smile each is valued on its own."""
+    """warrant_value in the market moved to each of `spots` (Market.moved: a stress grid's
+    moves): the exact engine carries them together; under a smile each is valued on its own."""
     for spot in spots:
         near_initial("spot", spot, warrant.initial)
     warrant.alive_on(market.as_of)
     if market.smile:
-        return np.array([engine_value(warrant, market.bumped(spot=float(spot))) for spot in spots])
+        return np.array([engine_value(warrant, market.moved(float(spot))) for spot in spots])
     return lookback.exact_value(*engine_args(warrant, market), spots=spots)
 
 
@@ -452,20 +453,20 @@ def warrant_stage(warrant: LookbackWarrant, as_of: dt.date, history, since: dt.d
     from the history), its final value fixed by the history's close of expiration (payment
     known), or settled on the settlement date."""
     warrant.need("expiration", "settlement")
+    fixing_day(warrant.expiration, "expiration")
     dates = dict(fixing=warrant.expiration, paid=warrant.settlement)
-    if as_of >= warrant.settlement and warrant.settlement <= since:
+    earlier = as_of >= warrant.settlement and warrant.settlement <= since  # paid before this day: no cash now
+    if earlier and not (history.covers(warrant.window_start) and history.covers(warrant.expiration)):
         return Stage(SETTLED, (), None, **dates)
     elapsed = warrant.closed_by(as_of)
     closes = history.window(warrant.window_days[:elapsed], "the lookback window's") if elapsed else ()
     if as_of >= warrant.expiration:
-        final = history.close(warrant.expiration, "expiration date")
-        if final is None:
-            raise TermError(f"the closes history marks the expiration date {warrant.expiration.isoformat()} "
-                            "disrupted: the postponed expiration is not modelled; value this warrant by hand")
+        final = history.fixing(warrant.expiration, "expiration date")
         observed = [close for close in closes if close is not None]
         lookback = lookback_value(observed, warrant.initial, warrant.DIRECTION) if observed else warrant.initial
-        return Stage(SETTLED if as_of >= warrant.settlement else FIXED, closes,
-                     float(warrant.payment(lookback, final)), **dates)
+        payment = float(warrant.payment(lookback, final))
+        return Stage(SETTLED if as_of >= warrant.settlement else FIXED, closes, None if earlier else payment,
+                     **dates)
     status = BEFORE_WINDOW if not elapsed else IN_WINDOW if elapsed < len(warrant.window_days) else WINDOW_CLOSED
     return Stage(status, closes, None, **dates)
 
