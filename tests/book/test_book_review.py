@@ -8,6 +8,7 @@ import json
 import math
 
 import pytest
+from test_book_runs import book, by_row, example_positions, write_positions
 
 from xlfuncs.batch.snapshot import read_snapshot
 from xlfuncs.core.market import Market
@@ -16,7 +17,6 @@ from xlfuncs.products.lookback_warrant import warrant_value
 
 from helpers import command
 from test_book import BEFORE, CLOSES, MARKET, POSITIONS, call, excel_range, rows_of, terms
-from test_book_runs import book, by_row, example_positions, write_positions
 
 
 def flat_snapshot(path, as_of, spot, vol=0.2, rate=0.04):
