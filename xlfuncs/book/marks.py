@@ -1,5 +1,6 @@
 """A deal's marks: its stage, value and greeks on a snapshot, its stress grid, and what the P&L
-explain needs of it (the previous snapshot's marks, the value without the day's new fixings).
+explain needs of it (the previous snapshot's marks, the moves its greeks multiply, the value had
+the day's new window closes been the previous spot).
 
 Every number is the product's own valuation (its Life: the Excel functions' value and greeks)
 on the snapshot's market with the closes the history gives; with `flat`, on the flat market a
