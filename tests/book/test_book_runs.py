@@ -18,7 +18,7 @@ import pytest
 from helpers import MISSING_PDF_TOOLS, ROOT, command
 from test_book import BEFORE, CLOSES, MARKET, POSITIONS, rows_of
 
-TABLES = ("positions.csv", "risk.csv", "stress.csv", "pnl.csv")
+TABLES = ("positions.csv", "risk.csv", "stress.csv", "pnl.csv", "report.xlsx")
 
 
 def book(out, *extra, positions=POSITIONS, market=MARKET, closes=CLOSES, **kwargs):

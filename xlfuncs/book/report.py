@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..batch import pdf
 from ..batch.deals import DealListError
+from ..workbooks import xlsx
 from .ledger import BUCKETS, EXPLAIN, GREEKS
 from .marks import SPOT_MOVES, VOL_SHIFTS
 
@@ -54,6 +55,7 @@ def write(path: Path, tables: dict, context, paths: dict) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
     book.save(path)
+    xlsx.rewrite(path, {})  # stable timestamps: the same book, the same bytes
 
 
 def text(sheet, row: int, column: int, value: str):
