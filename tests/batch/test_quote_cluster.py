@@ -20,4 +20,4 @@ def test_an_address_that_does_not_answer_stops_the_run(tmp_path):
     result = cli(EXAMPLES, "--out", tmp_path / "out", "--dask", "tcp://127.0.0.1:9")
     assert result.returncode == 2
     assert "--dask tcp://127.0.0.1:9: the cluster cannot be reached" in result.stderr
-    assert not list((tmp_path / "out").glob("*.xlsx")) and not (tmp_path / "out" / "summary.csv").exists()
+    assert not (tmp_path / "out").exists()  # the cluster is reached before the folder is made

@@ -167,6 +167,7 @@ def test_a_dask_address_that_does_not_answer_is_a_clear_error(tmp_path):
     pytest.importorskip("dask.distributed")
     result = book(tmp_path / "out", "--flat", "--dask", "tcp://127.0.0.1:9")
     assert result.returncode == 2 and "--dask tcp://127.0.0.1:9: the cluster cannot be reached" in result.stderr
+    assert not (tmp_path / "out").exists()  # the cluster is reached before the folder is made
 
 
 def test_relative_paths_from_another_folder(tmp_path):

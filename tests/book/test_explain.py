@@ -67,3 +67,29 @@ def test_no_move_no_change():
     lines = explained(0.0)
     assert lines["current_value"] == lines["previous_value"]
     assert all(lines[line] == 0.0 for line in ("delta", "gamma", "vega", "rho", "residual"))
+
+
+def across_a_day(move: float) -> dict:
+    """The explain of one warrant whose window starts today (its first close today's spot, as the
+    history says) from yesterday's snapshot, the spot then lower by `move`."""
+    warrant = BY_KEY["warrant"].contract.of(dict(
+        initial=5500.0, upper_strike=0.95, lower_strike=0.75, notional=1000.0, premium=0.02728,
+        window_start=AS_OF, window_end=dt.date(2025, 7, 11), expiration=dt.date(2025, 10, 3),
+        settlement=dt.date(2025, 10, 10)))
+    yesterday = dt.date(2025, 6, 11)
+    previous = dict(as_of=yesterday, spot=SPOT / (1 + move), vol=VOL, rate=RATE, div_yield=0.013)
+    context = Context(Day(snapshot(0.0), yesterday), Day(previous, yesterday), HISTORY, False)
+    marks = [mark_deal("warrant", warrant, context)]
+    return {row["line"]: row["amount"] for row in explain([Position(2, "W", "warrant", 1.0, None, None, 0)], marks,
+                                                          context)}
+
+
+def test_today_s_first_close_at_today_s_spot_is_no_fixing():
+    """Delta already moves today's close with the spot (the lookback starts at it): the fixings
+    line is 0 and the residual stays tiny. Counting the close against yesterday's spot put about
+    $0.2 a warrant in fixings and minus that in the residual (the second review)."""
+    assert HISTORY.closes[AS_OF] == SPOT
+    for move in (0.0, 0.01, -0.01, 0.005):
+        lines = across_a_day(move)
+        assert lines["fixings"] == 0.0
+        assert abs(lines["residual"]) < 1e-4 * lines["current_value"], (move, lines)

@@ -369,17 +369,17 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     soffice = pdf.soffice() if make_pdf else None
     deal_list = DealList(deals_path, notes)
     same = index(deal_list)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DealListError(f"{out}: cannot be the output folder: {error}") from None
-    if not out.is_dir():
-        raise DealListError(f"{out}: cannot be the output folder: not a folder")
     kept: list[dict] = []
     report = report or kept.append
     interrupted = False
-    cluster = Cluster(dask, jobs) if dask else None  # before the folder is touched
+    cluster = Cluster(dask, jobs) if dask else None  # before the folder is made or touched
     try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DealListError(f"{out}: cannot be the output folder: {error}") from None
+        if not out.is_dir():
+            raise DealListError(f"{out}: cannot be the output folder: not a folder")
         with folder_lock(out):
             remove_leftovers(out, notes if notes is not None else [])
             unfinished(deal_list, out)

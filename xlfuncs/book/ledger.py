@@ -133,7 +133,7 @@ def explain(positions, marks: list[dict], context: Context) -> list[dict]:
              {"line": "cash_settled", "amount": math.fsum(cash), "positions": sum(1 for c in cash if c),
               "note": "payments made since the previous snapshot (received: +, paid: -)"},
              {"line": "trade_cash", "amount": math.fsum(traded), "positions": len(traded),
-              "note": "- quantity x trade_price of positions traded since the previous snapshot"},
+              "note": "minus quantity x trade_price of the positions traded since the previous snapshot"},
              {"line": "pnl_with_cash", "amount": end - start + math.fsum(cash) + math.fsum(traded) if not unpriced
               else "", "positions": "", "note": "change of value plus cash settled and trade cash" if not unpriced
               else f"not known: {unpriced} position(s) traded since the previous snapshot have no trade_price"},

@@ -85,8 +85,9 @@ def explain_inputs(life, contract, context: Context, now: tuple, before: tuple) 
     at-the-money strike and the fixing date less the previous one (the vega of sticky strike:
     a move of the spot along the smile is delta's); "rate_move", today's flat rate to the
     payment less the previous curve's forward rate from today to it (its roll is theta's); and
-    "unfixed", today's value had the window closes since the previous snapshot been the
-    previous spot, as theta assumes (None without new closes)."""
+    "unfixed", today's value had the window closes since the previous snapshot been what the
+    previous greeks assume: today's at today's spot (delta's), earlier ones at the previous
+    spot (theta's) (None without new closes)."""
     (stage, market), (stage_then, market_then, then) = now, before
     inputs = {"vol_move": 0.0, "rate_move": 0.0, "unfixed": None}
     if market is None or market_then is None:
@@ -102,9 +103,10 @@ def explain_inputs(life, contract, context: Context, now: tuple, before: tuple) 
         vol = market.implied_vols(at, market.time_to(stage.fixing))[0] if isinstance(market.vol, Surface) \
             else market.vol
         inputs["vol_move"] = float(vol) - then["vol"]
-        new = len(stage.closes) - len(stage_then.closes)
-        if new > 0:
-            assumed = stage.closes[:len(stage_then.closes)] + (market_then.spot,) * new
+        known = len(stage_then.closes)
+        if len(stage.closes) > known:
+            assumed = stage.closes[:known] + tuple(market.spot if day == market.as_of else market_then.spot
+                                                   for day in stage.days[known:])
             inputs["unfixed"] = float(life.value(contract, market_of(contract, context.today, assumed, context.flat)))
     return inputs
 
@@ -160,9 +162,14 @@ def stress_grid(life, contract, market: Market, value: float) -> np.ndarray:
     for j, shift in enumerate(VOL_SHIFTS):
         if not (MARKET_FIELDS["vol"].allows(lowest + shift) and MARKET_FIELDS["vol"].allows(highest + shift)):
             continue
+        shifted = market.shifted(vol=shift) if shift else market
         try:
-            grid[:, j] = life.values_at(contract, market.shifted(vol=shift) if shift else market, spots) - value
-        except TermError:
-            pass
+            grid[:, j] = life.values_at(contract, shifted, spots) - value
+        except TermError:  # some spot the engine refuses: each spot on its own
+            for i, spot in enumerate(spots):
+                try:
+                    grid[i, j] = life.values_at(contract, shifted, [spot])[0] - value
+                except TermError:
+                    pass
     grid[SPOT_MOVES.index(0.0), VOL_SHIFTS.index(0.0)] = 0.0  # the snapshot itself
     return grid

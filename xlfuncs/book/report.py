@@ -44,7 +44,7 @@ def write(path: Path, tables: dict, context, paths: dict) -> None:
     row = totals(sheet, 4, tables["risk.csv"])
     if "pnl.csv" in tables:
         row = waterfall(sheet, data, row + 1, tables["pnl.csv"])
-    row = heat_map(sheet, row + 1, tables["stress.csv"])
+    row = heat_map(sheet, row + 1, tables["stress.csv"], context.flat)
     row = largest(sheet, row + 1, tables["positions.csv"])
     failed(sheet, row + 1, tables["positions.csv"])
     for column, width in zip("ABCDEFGHIJKLMNOP", (22, 15, 13, 13, 13, 13, 13, 15, 13, 13, 13, 13, 13, 13, 13, 13)):
@@ -135,6 +135,7 @@ def waterfall(sheet, data, row: int, pnl: list[dict]) -> int:
     chart.add_data(Reference(data, min_col=2, max_col=4, min_row=1, max_row=len(bars) + 1), titles_from_data=True)
     chart.set_categories(Reference(data, min_col=1, min_row=2, max_row=len(bars) + 1))
     chart.x_axis.tickLblPos = "low"  # the labels below the plot, whatever the bars' signs
+    chart.y_axis.number_format = "#,##0"
     chart.series[0].graphicalProperties.noFill = True
     chart.series[0].graphicalProperties.line.noFill = True
     for series in chart.series[1:]:
@@ -147,10 +148,11 @@ def waterfall(sheet, data, row: int, pnl: list[dict]) -> int:
     return max(top + len(lines), row + 16) + 1
 
 
-def heat_map(sheet, row: int, stress: list[dict]) -> int:
+def heat_map(sheet, row: int, stress: list[dict], flat: bool) -> int:
     """The stress grid, spot moves down and vol shifts across, coloured from losses (red) to gains (green)."""
-    top = heading(sheet, row, "Stress: change of the book's value (full revaluation, the smile moving with the spot; "
-                              "n/a (k): k positions could not be valued)",
+    how = "each deal's flat vol shifted" if flat else "the smile moving with the spot"
+    top = heading(sheet, row, f"Stress: change of the book's value (full revaluation, {how}; n/a (k): k positions "
+                              "could not be valued)",
                   ("spot move", *(f"vol {shift * 100:+.0f} pts" for shift in VOL_SHIFTS)))
     cells = {(record["spot_move"], record["vol_shift"]): record for record in stress}
     for i, move in enumerate(SPOT_MOVES):

@@ -128,15 +128,15 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
     positions, failures, deals = read_positions(paths["positions"], snapshot, notes)
     previous = Day(before, before["as_of"]) if before else None
     context = Context(Day(snapshot, period_start(snapshot["as_of"], previous)), previous, history, flat)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DealListError(f"{out}: cannot be the output folder: {error}") from None
-    if not out.is_dir():
-        raise DealListError(f"{out}: cannot be the output folder: not a folder")
     summary = {"positions": len(positions) + len(failures), "deals": len(deals), "out": out}
-    cluster = Cluster(dask, jobs) if dask else None  # before the folder is touched
+    cluster = Cluster(dask, jobs) if dask else None  # before the folder is made or touched
     try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DealListError(f"{out}: cannot be the output folder: {error}") from None
+        if not out.is_dir():
+            raise DealListError(f"{out}: cannot be the output folder: not a folder")
         return marked(out, stamp, force, summary, deals, positions, failures, context, paths, soffice, jobs, cluster,
                       {"fingerprint": stamp, "as_of": snapshot["as_of"].isoformat(),
                        "inputs": {name: str(path) if path else None for name, path in paths.items()},

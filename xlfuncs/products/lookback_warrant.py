@@ -454,11 +454,11 @@ def warrant_stage(warrant: LookbackWarrant, as_of: dt.date, history, since: dt.d
     known), or settled on the settlement date."""
     warrant.need("expiration", "settlement")
     fixing_day(warrant.expiration, "expiration")
-    dates = dict(fixing=warrant.expiration, paid=warrant.settlement)
+    elapsed = warrant.closed_by(as_of)
+    dates = dict(fixing=warrant.expiration, paid=warrant.settlement, days=warrant.window_days[:elapsed])
     earlier = as_of >= warrant.settlement and warrant.settlement <= since  # paid before this day: no cash now
     if earlier and not (history.covers(warrant.window_start) and history.covers(warrant.expiration)):
-        return Stage(SETTLED, (), None, **dates)
-    elapsed = warrant.closed_by(as_of)
+        return Stage(SETTLED, (), None, **{**dates, "days": ()})
     closes = history.window(warrant.window_days[:elapsed], "the lookback window's") if elapsed else ()
     if as_of >= warrant.expiration:
         final = history.fixing(warrant.expiration, "expiration date")

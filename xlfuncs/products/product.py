@@ -56,13 +56,14 @@ class Stage:
     """A deal's stage on a date, read from the closes history: its `status`; the lookback
     window's `closes` observed so far (its market's closes); once the final value is fixed, the
     `payment` per security (None before, and for a deal settled before `since`); the dates its
-    final value is fixed (`fixing`) and its payment made (`paid`)."""
+    final value is fixed (`fixing`) and its payment made (`paid`); the days of `closes`."""
 
     status: str
     closes: tuple
     payment: float | None
     fixing: dt.date
     paid: dt.date
+    days: tuple = ()
 
     @property
     def live(self) -> bool:
