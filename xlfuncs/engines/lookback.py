@@ -237,29 +237,17 @@ def exact_value(spread: LookbackSpread, lookback_so_far: float, market: Market, 
     `window_times` are the remaining window trading days in years from as_of. With `spots`, an
     array: the values at each of those spots instead of the market's (a stress grid's moves),
     every start carried on one grid."""
-    if spots is not None:
-        return exact_values(spread, lookback_so_far, market, window_times, t_expiry, t_settle, spots)
-    window_times = np.asarray(window_times, float)
-    moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
-    horizon = window_times[-1] if len(window_times) else 0.0
-    known = walk(spread.direction, market, np.array([]), t_expiry, t_settle)  # the legs from today to expiration
-    short = float(spread.short_leg(market.spot, t_expiry, t_settle, known.vol, known.rate, known.div_yield))
-    y0 = spread.direction * math.log(lookback_so_far / market.spot)
-    fall = float(np.max(np.cumsum(moves.shifts), initial=0.0))  # the most Y's mean can fall
-    if len(window_times) == 0 or y0 - fall - TAILS * math.sqrt(float(np.sum(moves.stdevs ** 2))) > 0:
-        # No window day left, or the spot cannot reach the lookback so far (odds below 1e-13):
-        # the strikes are known.
-        return float(spread.long_leg(lookback_so_far, market.spot, t_expiry, t_settle, known.vol, known.rate,
-                                     known.div_yield)) - short
-    long = expected_long_leg(spread, y0, window_times, t_expiry - horizon, t_settle, moves)
-    # The payment is never negative (the long leg dominates); only rounding could say so.
-    return max(long - short, 0.0)
+    values = exact_values(spread, lookback_so_far, market, window_times, t_expiry, t_settle,
+                          [market.spot] if spots is None else spots)
+    return float(values[0]) if spots is None else values
 
 
 def exact_values(spread: LookbackSpread, lookback_so_far: float, market: Market, window_times, t_expiry: float,
                  t_settle: float, spots) -> np.ndarray:
-    """exact_value at each of `spots`: the same legs and walk, the starts that can reach the
-    lookback so far carried together."""
+    """exact_value at each of `spots`: the legs in closed form where no window day is left or the
+    spot cannot reach the lookback so far (odds below 1e-13: the strikes are known), else the long
+    leg by the reflected walk, every start carried together. The payment is never negative (the
+    long leg dominates); only rounding could say so."""
     window_times, spots = np.asarray(window_times, float), np.asarray(spots, float)
     moves = walk(spread.direction, market, window_times, t_expiry, t_settle)
     horizon = window_times[-1] if len(window_times) else 0.0
