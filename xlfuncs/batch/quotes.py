@@ -194,6 +194,24 @@ def folder_lock(out: Path):
         handle.close()
 
 
+@contextmanager
+def output_folder(out: Path, dask: str | None, jobs: int):
+    """The run's Dask cluster (None without --dask), reached before `out` is made, then `out`
+    made a folder if it is none yet; the cluster is closed when the run ends."""
+    cluster = Cluster(dask, jobs) if dask else None
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DealListError(f"{out}: cannot be the output folder: {error}") from None
+        if not out.is_dir():
+            raise DealListError(f"{out}: cannot be the output folder: not a folder")
+        yield cluster
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def remove_leftovers(out: Path, notes: list) -> None:
     """Temporary files and folders a killed run left behind (safe: the lock is held); one that
     cannot be removed is named in a note, the run goes on."""
@@ -372,63 +390,52 @@ def run(deals_path: Path, out: Path, jobs: int = 1, force: bool = False,
     kept: list[dict] = []
     report = report or kept.append
     interrupted = False
-    cluster = Cluster(dask, jobs) if dask else None  # before the folder is made or touched
-    try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DealListError(f"{out}: cannot be the output folder: {error}") from None
-        if not out.is_dir():
-            raise DealListError(f"{out}: cannot be the output folder: not a folder")
-        with folder_lock(out):
-            remove_leftovers(out, notes if notes is not None else [])
-            unfinished(deal_list, out)
-            settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
-                                {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
-                                code_digest(), properties, force, make_pdf, snapshot)
-            quoting = Quoting(settings, jobs, soffice, same, cluster)
-            bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
-            with xlsx.atomic_file(out / SUMMARY) as handle:
-                summary = Summary(handle)
+    with output_folder(out, dask, jobs) as cluster, folder_lock(out):
+        remove_leftovers(out, notes if notes is not None else [])
+        unfinished(deal_list, out)
+        settings = Settings(str(out), {product: str(path) for product, path in chosen.items()},
+                            {product: hashlib.sha256(path.read_bytes()).hexdigest() for product, path in chosen.items()},
+                            code_digest(), properties, force, make_pdf, snapshot)
+        quoting = Quoting(settings, jobs, soffice, same, cluster)
+        bar = tqdm(total=same.count, unit="deal", disable=None, file=sys.stderr)  # shown on a terminal only
+        with xlsx.atomic_file(out / SUMMARY) as handle:
+            summary = Summary(handle)
 
-                def final(record: dict) -> None:
-                    record.pop("stamp", None)
-                    if record["status"] in ("failed", "not done"):  # no stale quote may look current
-                        withdraw(out, record)
-                    summary.add(record)
-                    report(record)
-                    bar.update()
+            def final(record: dict) -> None:
+                record.pop("stamp", None)
+                if record["status"] in ("failed", "not done"):  # no stale quote may look current
+                    withdraw(out, record)
+                summary.add(record)
+                report(record)
+                bar.update()
 
-                rows = deal_list.records()
-                try:
-                    while chunk := list(itertools.islice(rows, quoting.chunk_size)):
-                        records, interrupted = quoting.chunk(chunk)
-                        for record in records:
-                            final(record)
-                        if interrupted or STOP:
-                            interrupted = True
-                            break
-                except KeyboardInterrupt:
-                    interrupted = True
-                finally:
-                    quoting.close()
-                for row, record in rows if interrupted else ():
-                    final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
-                summary.finish()
-            bar.close()
-            others, named = 0, []  # counted, a few named: the folder may hold a million files
-            with os.scandir(out) as entries:
-                for entry in entries:
-                    stem, dot, suffix = entry.name.rpartition(".")
-                    if dot and suffix in ("xlsx", "pdf") and not entry.name.startswith(".") and not same.names(stem):
-                        others += 1
-                        named = sorted([*named, entry.name])[:5]
-            if others and notes is not None:
-                notes.append(f"{out}: {others} quote(s) of deals not in this list left as they are: "
-                             f"{', '.join(named)}{', ...' if others > 5 else ''}")
-    finally:
-        if cluster is not None:
-            cluster.close()
+            rows = deal_list.records()
+            try:
+                while chunk := list(itertools.islice(rows, quoting.chunk_size)):
+                    records, interrupted = quoting.chunk(chunk)
+                    for record in records:
+                        final(record)
+                    if interrupted or STOP:
+                        interrupted = True
+                        break
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                quoting.close()
+            for row, record in rows if interrupted else ():
+                final({**identity(row, record), "status": "not done", "message": INTERRUPTED})
+            summary.finish()
+        bar.close()
+        others, named = 0, []  # counted, a few named: the folder may hold a million files
+        with os.scandir(out) as entries:
+            for entry in entries:
+                stem, dot, suffix = entry.name.rpartition(".")
+                if dot and suffix in ("xlsx", "pdf") and not entry.name.startswith(".") and not same.names(stem):
+                    others += 1
+                    named = sorted([*named, entry.name])[:5]
+        if others and notes is not None:
+            notes.append(f"{out}: {others} quote(s) of deals not in this list left as they are: "
+                         f"{', '.join(named)}{', ...' if others > 5 else ''}")
     if interrupted:
         stopped = Interrupted()
         stopped.summary = out / SUMMARY

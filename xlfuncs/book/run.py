@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..batch.cluster import Cluster, ClusterError
+from ..batch.cluster import ClusterError
 from ..batch.deals import DealListError
 from ..batch.quote_files import code_digest, safe_text
-from ..batch.quotes import folder_lock
+from ..batch.quotes import folder_lock, output_folder
 from ..batch.snapshot import read_snapshot
 from ..core.calendar import trading_days
 from ..core.fields import TermError
@@ -129,21 +129,11 @@ def run(positions_path: Path, market_path: Path, closes_path: Path, out: Path, p
     previous = Day(before, before["as_of"]) if before else None
     context = Context(Day(snapshot, period_start(snapshot["as_of"], previous)), previous, history, flat)
     summary = {"positions": len(positions) + len(failures), "deals": len(deals), "out": out}
-    cluster = Cluster(dask, jobs) if dask else None  # before the folder is made or touched
-    try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DealListError(f"{out}: cannot be the output folder: {error}") from None
-        if not out.is_dir():
-            raise DealListError(f"{out}: cannot be the output folder: not a folder")
+    with output_folder(out, dask, jobs) as cluster:
         return marked(out, stamp, force, summary, deals, positions, failures, context, paths, soffice, jobs, cluster,
                       {"fingerprint": stamp, "as_of": snapshot["as_of"].isoformat(),
                        "inputs": {name: str(path) if path else None for name, path in paths.items()},
                        "options": {"flat": flat, "pdf": make_pdf}})
-    finally:
-        if cluster is not None:
-            cluster.close()
 
 
 def marked(out: Path, stamp: str, force: bool, summary: dict, deals, positions, failures, context: Context,
