@@ -48,7 +48,7 @@ class History:
 
     def close(self, day: dt.date, name: str) -> float | None:
         """The close of `day` (None: disrupted), `name` saying what it fixes for the message."""
-        if day < self.first or day > self.last:
+        if not self.covers(day):
             raise TermError(f"the closes history ({self.first.isoformat()} to {self.last.isoformat()}) has no close "
                             f"for {day.isoformat()}, the {name}")
         if day not in self.closes:
@@ -70,7 +70,7 @@ class History:
     def window(self, days, name: str) -> tuple:
         """The closes of scheduled trading days `days` (None where disrupted)."""
         days = list(days)
-        outside = [day for day in days if day < self.first or day > self.last]
+        outside = [day for day in days if not self.covers(day)]
         if outside:
             raise TermError(f"the closes history ({self.first.isoformat()} to {self.last.isoformat()}) has no close "
                             f"for {shown(outside)}, {name}")

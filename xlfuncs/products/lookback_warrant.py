@@ -250,7 +250,13 @@ class LookbackWarrant(Contract):
             if close is not None:
                 raise TermError(f"closes must stop at as_of ({as_of.isoformat()}): "
                                 f"it has a close for {day.isoformat()}")
-        observed = [near_initial("closes", close, self.initial) for close in closes[:elapsed] if close is not None]
+        return self.lookback_of([near_initial("closes", close, self.initial) for close in closes[:elapsed]
+                                 if close is not None])
+
+    def lookback_of(self, closes) -> float:
+        """The lookback value of the window closes observed (None: disrupted): the initial value
+        while none is."""
+        observed = [close for close in closes if close is not None]
         return lookback_value(observed, self.initial, self.DIRECTION) if observed else self.initial
 
     # Payments
@@ -461,10 +467,8 @@ def warrant_stage(warrant: LookbackWarrant, as_of: dt.date, history, since: dt.d
         return Stage(SETTLED, (), None, **{**dates, "days": ()})
     closes = history.window(warrant.window_days[:elapsed], "the lookback window's") if elapsed else ()
     if as_of >= warrant.expiration:
-        final = history.fixing(warrant.expiration, "expiration date")
-        observed = [close for close in closes if close is not None]
-        lookback = lookback_value(observed, warrant.initial, warrant.DIRECTION) if observed else warrant.initial
-        payment = float(warrant.payment(lookback, final))
+        payment = float(warrant.payment(warrant.lookback_of(closes), history.fixing(warrant.expiration,
+                                                                                   "expiration date")))
         return Stage(SETTLED if as_of >= warrant.settlement else FIXED, closes, None if earlier else payment,
                      **dates)
     status = BEFORE_WINDOW if not elapsed else IN_WINDOW if elapsed < len(warrant.window_days) else WINDOW_CLOSED
