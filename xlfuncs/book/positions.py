@@ -72,23 +72,23 @@ def read_positions(path: Path, snapshot: dict, notes: list) -> tuple[list[Positi
     if not quantities:
         raise DealListError(f"{path}: has no quantity column: a positions file is a deal list with each position's "
                             "quantity (negative for a short position)")
-    by_id: dict[str, set] = {}
+    terms_of: dict[str, set] = {}  # the deal terms and the rows of each deal_id
+    rows_of: dict[str, list] = {}
     for info, _, key, _ in parsed:
-        by_id.setdefault(info["deal_id"], set()).add(key)
+        terms_of.setdefault(info["deal_id"], set()).add(key)
+        rows_of.setdefault(info["deal_id"], []).append(info["row"])
     keys: dict[tuple, int] = {}
-    positions = []
+    positions, deals = [], []
     for info, terms, key, contract in parsed:
-        if len(by_id[info["deal_id"]]) > 1:
-            rows = sorted(other["row"] for other, *_ in parsed if other["deal_id"] == info["deal_id"])
+        if len(terms_of[info["deal_id"]]) > 1:
             failures.append({**info, "message": f"deal_id {info['deal_id']!r} is given different terms (rows "
-                                                f"{', '.join(map(str, rows))}): one deal, one set of terms"})
+                                                f"{', '.join(map(str, rows_of[info['deal_id']]))}): one deal, one "
+                                                "set of terms"})
             continue
-        index = keys.setdefault(key, len(keys))
-        positions.append(Position(info["row"], info["deal_id"], key[0], *terms, index))
-    deals = [None] * len(keys)
-    for _, _, key, contract in parsed:
-        if key in keys:
-            deals[keys[key]] = (key[0], contract)
+        if key not in keys:
+            keys[key] = len(deals)
+            deals.append((key[0], contract))
+        positions.append(Position(info["row"], info["deal_id"], key[0], *terms, keys[key]))
     failures.sort(key=lambda failure: failure["row"])
     return positions, failures, deals
 
